@@ -1,0 +1,213 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// factory is what commands get from the outside world: streams, clock,
+// environment and the global options. Tests build their own.
+type factory struct {
+	IO        *iostreams
+	Now       func() time.Time
+	lookupEnv func(string) (string, bool)
+	// randSource overrides crypto/rand for key generation in tests; nil in production.
+	randSource io.Reader
+
+	output  string
+	config  string
+	noColor bool
+	quiet   bool
+	debug   bool
+
+	// started is set once cobra has parsed and validated the command line,
+	// so errors before that are usage errors.
+	started bool
+}
+
+func newSystemFactory() *factory {
+	return &factory{IO: systemStreams(), Now: time.Now, lookupEnv: os.LookupEnv}
+}
+
+// json reports whether -o json was asked for.
+func (f *factory) json() bool { return f.output == "json" }
+
+// run executes azcert with args and returns the exit code. It is the only
+// place that turns errors into exit codes and prints them.
+func run(args []string, f *factory) int {
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	_, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	if !f.started {
+		var u *usageError
+		if !errors.As(err, &u) {
+			err = &usageError{err}
+		}
+		if dash := dashedName(args); dash != "" && strings.Contains(err.Error(), "unknown shorthand flag") {
+			err = withHint(err, "%s is read as a flag; to pass it as a name, put -- before it: azcert %s-- %s", dash, commandPathFor(root, args), dash)
+		} else if !strings.Contains(err.Error(), "--help") {
+			err = withHint(err, "run 'azcert %s--help' for usage", commandPathFor(root, args))
+		}
+	}
+	printError(f.IO, err)
+	return exitCode(err)
+}
+
+// dashedName returns an argument that starts with "-" but looks like a
+// domain name, which cobra reads as a flag.
+func dashedName(args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			return ""
+		}
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, ".") {
+			return a
+		}
+	}
+	return ""
+}
+
+func commandPathFor(root *cobra.Command, args []string) string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == root {
+		return ""
+	}
+	return strings.TrimPrefix(cmd.CommandPath(), "azcert ") + " "
+}
+
+const rootLong = `azcert creates, converts, fingerprints and inspects the certificates Azure
+asks for: self-signed X.509 v3 certificates with RSA >= 2048 whose subject is
+your custom domain, .pfx files in encodings Windows and Azure accept, .cer
+files, and thumbprints in the forms the portal, .cscfg files and the API use.
+
+Output goes to stdout (text, or JSON with -o json); notes, warnings and
+errors go to stderr. Exit codes are listed by 'azcert help exit-codes'.`
+
+func newRootCmd(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:           "azcert <command>",
+		Short:         "Certificates for Azure: create, convert, fingerprint, inspect",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       versionString(),
+		Example: `  # A service certificate for a custom domain, with its .pfx and .cer
+  azcert new contoso.net --password env:PFX_PASSWORD
+
+  # The thumbprint for the .cscfg or the portal
+  azcert thumbprint contoso.net.cer
+
+  # What is in a .pfx, including how it is encrypted
+  azcert show contoso.net.pfx --in-password env:PFX_PASSWORD`,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.bindConfig(cmd); err != nil {
+				return &usageError{err}
+			}
+			if f.output != "text" && f.output != "json" {
+				return usageErrorf("--output %q: want text or json", f.output)
+			}
+			f.IO.quiet = f.quiet
+			f.IO.colorOff = f.IO.colorOff || f.noColor
+			f.started = true
+			return nil
+		},
+	}
+	cmd.SetIn(f.IO.In)
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	cmd.SetVersionTemplate("azcert {{.Version}}\n")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+
+	pf := cmd.PersistentFlags()
+	pf.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&f.config, "config", "", "config file (default $XDG_CONFIG_HOME/azcert/config.yaml)")
+	pf.BoolVar(&f.noColor, "no-color", false, "never color the output (also: NO_COLOR set)")
+	pf.BoolVarP(&f.quiet, "quiet", "q", false, "print only the result and errors")
+	pf.BoolVar(&f.debug, "debug", false, "trace what azcert does on stderr (secrets redacted)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+
+	cmd.AddCommand(
+		newNewCmd(f),
+		newExportCmd(f),
+		newThumbprintCmd(f),
+		newShowCmd(f),
+		newVersionCmd(f),
+		newExitCodesTopic(),
+		newEnvironmentTopic(),
+	)
+	return cmd
+}
+
+// unboundFlags are never filled from the environment or the config file:
+// AZCERT_PASSWORD and AZCERT_IN_PASSWORD hold passwords themselves, not
+// sources, and a config file is no place for a password.
+var unboundFlags = map[string]bool{
+	"password": true, "in-password": true, "config": true, "help": true, "version": true,
+}
+
+// bindConfig is the one place viper is used: flags the user did not set
+// are filled from AZCERT_* variables, then from the config file.
+func (f *factory) bindConfig(cmd *cobra.Command) error {
+	v := viper.New()
+	path := f.config
+	explicit := path != ""
+	if !explicit {
+		if p, ok := f.lookupEnv("AZCERT_CONFIG"); ok && p != "" {
+			path, explicit = p, true
+		} else if dir, err := os.UserConfigDir(); err == nil {
+			path = filepath.Join(dir, "azcert", "config.yaml")
+		}
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err == nil || explicit {
+			v.SetConfigFile(path)
+			if filepath.Ext(path) == "" {
+				v.SetConfigType("yaml")
+			}
+			if err := v.ReadInConfig(); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("config file %s does not exist", path)
+				}
+				return fmt.Errorf("config file %s: %s", path, strings.ReplaceAll(err.Error(), "\n", " "))
+			}
+		}
+	}
+	var ferr error
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		if ferr != nil || fl.Changed || unboundFlags[fl.Name] {
+			return
+		}
+		env := "AZCERT_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		val, ok := f.lookupEnv(env)
+		from := env
+		if !ok && v.IsSet(fl.Name) {
+			val, ok, from = v.GetString(fl.Name), true, "config file "+v.ConfigFileUsed()
+			if sv, isSlice := fl.Value.(pflag.SliceValue); isSlice {
+				if err := sv.Replace(v.GetStringSlice(fl.Name)); err != nil {
+					ferr = fmt.Errorf("%s: %s: %w", from, fl.Name, err)
+				}
+				return
+			}
+		}
+		if !ok {
+			return
+		}
+		if err := cmd.Flags().Set(fl.Name, val); err != nil {
+			ferr = fmt.Errorf("%s: --%s: %w", from, fl.Name, err)
+		}
+	})
+	return ferr
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/pkg/export"
+)
+
+type thumbprintOptions struct {
+	inputs     []string
+	format     string
+	algorithm  string
+	expect     string
+	inPassword string
+	timeout    time.Duration
+}
+
+func newThumbprintCmd(f *factory) *cobra.Command {
+	opts := &thumbprintOptions{}
+	cmd := &cobra.Command{
+		Use:   "thumbprint <file|https://host[:port]|->...",
+		Short: "Print certificate thumbprints in Azure's formats",
+		Long: `Print the thumbprint of each certificate: the SHA-1 hash of its DER bytes,
+by default as 40 upper-case hex digits without separators, the form the
+portal, .cscfg files and the Service Management API use.
+
+Inputs are .cer (DER or PEM), .pem, .pfx (needs --in-password unless its
+password is empty), "-" for stdin, or https://host[:port] for the certificate
+a server presents (read from the TLS handshake, not verified). One input
+prints the bare thumbprint; several print "THUMBPRINT  NAME" lines.
+
+Formats:
+  azure   40 upper-case hex digits (default)
+  lower   40 lower-case hex digits
+  colon   AB:CD:... as OpenSSL prints
+  asm     sha1-<HEX>, the form in service-certificate URLs
+  x5t     base64url without padding, as in a JWT x5t header
+
+With --expect the thumbprint is compared (case, separators and invisible
+characters copied from Windows dialogs are ignored); a mismatch exits 4.`,
+		Example: `  # The thumbprint for the .cscfg
+  azcert thumbprint contoso.net.cer
+
+  # Check a deployed site serves the certificate you expect
+  azcert thumbprint https://www.contoso.net --expect 3B4E...9F01
+
+  # SHA-256, colon-separated, of a .pfx
+  azcert thumbprint contoso.net.pfx --in-password env:PW --algorithm sha256 --format colon
+
+  # Many files at once
+  azcert thumbprint certs/*.cer`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("give at least one file, URL or -")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.inputs = args
+			return runThumbprint(f, cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.format, "format", "azure", "azure, lower, colon, asm or x5t")
+	fl.StringVar(&opts.algorithm, "algorithm", "sha1", "sha1 or sha256")
+	fl.StringVar(&opts.expect, "expect", "", "exit 4 unless the thumbprint equals this one")
+	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx: "+passwordSyntax)
+	fl.DurationVar(&opts.timeout, "timeout", 10*time.Second, "time limit for reading a certificate from an https:// URL")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"azure", "lower", "colon", "asm", "x5t"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("algorithm", cobra.FixedCompletions([]string{"sha1", "sha256"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+type thumbprintResult struct {
+	Input      string `json:"input"`
+	Subject    string `json:"subject"`
+	Algorithm  string `json:"algorithm"`
+	Thumbprint string `json:"thumbprint"`
+	Match      *bool  `json:"match,omitempty"`
+}
+
+func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) error {
+	format, err := export.ParseThumbprintFormat(opts.format)
+	if err != nil {
+		return &usageError{fmt.Errorf("--format: %w", err)}
+	}
+	alg, err := export.ParseAlgorithm(opts.algorithm)
+	if err != nil {
+		return &usageError{fmt.Errorf("--algorithm: %w", err)}
+	}
+	var want []byte
+	if cmd.Flags().Changed("expect") {
+		p, err := export.ParseThumbprint(opts.expect)
+		if err != nil {
+			return &usageError{fmt.Errorf("--expect: %w", err)}
+		}
+		if p.Stripped {
+			f.IO.warnf("--expect: removed invisible characters (as copied from the Windows certificate dialog)")
+		}
+		if wantLen := len(export.Thumbprint(nil, alg)); len(p.Sum) != wantLen {
+			return usageErrorf("--expect holds a %d-byte thumbprint but --algorithm %s makes %d bytes", len(p.Sum), alg, wantLen)
+		}
+		want = p.Sum
+	}
+	stdinCount := 0
+	for _, in := range opts.inputs {
+		if in == "-" {
+			stdinCount++
+		}
+	}
+	if stdinCount > 1 {
+		return usageErrorf("- (stdin) can be given only once")
+	}
+
+	var results []thumbprintResult
+	var mismatches []string
+	for _, in := range opts.inputs {
+		b, err := f.loadInput(cmd.Context(), in, opts.inPassword, opts.timeout)
+		if err != nil {
+			return err
+		}
+		sum := export.Thumbprint(b.Cert.Raw, alg)
+		r := thumbprintResult{Input: displayName(in), Subject: b.Cert.Subject.String(), Algorithm: string(alg),
+			Thumbprint: export.FormatThumbprint(sum, alg, format)}
+		if want != nil {
+			m := bytes.Equal(sum, want)
+			r.Match = &m
+			if !m {
+				mismatches = append(mismatches, fmt.Sprintf("%s is %s", displayName(in), export.FormatThumbprint(sum, alg, export.FormatAzure)))
+			}
+		}
+		results = append(results, r)
+	}
+
+	if f.json() {
+		if err := writeJSON(f, results); err != nil {
+			return err
+		}
+	} else {
+		w := bufio.NewWriter(f.IO.Out)
+		for _, r := range results {
+			if len(results) == 1 {
+				fmt.Fprintln(w, r.Thumbprint)
+			} else {
+				fmt.Fprintf(w, "%s  %s\n", r.Thumbprint, r.Input)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(mismatches) > 0 {
+		return &checkFailedError{fmt.Errorf("thumbprint mismatch: expected %s, but %s",
+			export.FormatThumbprint(want, alg, export.FormatAzure), joinAnd(mismatches))}
+	}
+	return nil
+}
+
+func joinAnd(s []string) string {
+	switch len(s) {
+	case 0:
+		return ""
+	case 1:
+		return s[0]
+	}
+	out := ""
+	for i, x := range s {
+		switch {
+		case i == 0:
+			out = x
+		case i == len(s)-1:
+			out += " and " + x
+		default:
+			out += ", " + x
+		}
+	}
+	return out
+}

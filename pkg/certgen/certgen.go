@@ -1,0 +1,261 @@
+// Package certgen creates RSA keys and self-signed X.509 v3 certificates
+// that meet Azure's rules for service (SSL) and management certificates.
+//
+// The defaults follow PowerShell's New-SelfSignedCertificate, which
+// Microsoft's Azure documentation assumes: RSA 2048, SHA-256, one year of
+// validity starting ten minutes in the past, key usage digitalSignature and
+// keyEncipherment, extended key usage serverAuth and clientAuth, CA:FALSE, a
+// random positive 16-byte serial number, and a subject key identifier. The
+// subject is CN=<first name>; every name goes into the subject alternative
+// names.
+package certgen
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"time"
+)
+
+// Purpose says what the certificate is for. It changes validation and
+// messages, not the certificate: both purposes get both extended key usages,
+// as New-SelfSignedCertificate gives them.
+type Purpose string
+
+const (
+	// PurposeService is an SSL certificate for a cloud service on a custom domain.
+	PurposeService Purpose = "service"
+	// PurposeManagement is a management certificate that authenticates
+	// calls to the Service Management API.
+	PurposeManagement Purpose = "management"
+)
+
+// ParsePurpose accepts "service" and "management".
+func ParsePurpose(s string) (Purpose, error) {
+	switch Purpose(s) {
+	case PurposeService, PurposeManagement:
+		return Purpose(s), nil
+	}
+	return "", fmt.Errorf("unknown purpose %q (want service or management)", s)
+}
+
+// Defaults for a Request's zero fields.
+const (
+	DefaultKeySize   = 2048
+	DefaultValidity  = 365 * 24 * time.Hour
+	DefaultBackdate  = 10 * time.Minute
+	MinKeySize       = 2048
+	MaxKeySize       = 8192
+	serialNumberSize = 16
+)
+
+// AllowedKeySizes are the RSA sizes Generate accepts.
+var AllowedKeySizes = []int{2048, 3072, 4096}
+
+// Request describes the certificate to create.
+type Request struct {
+	// Names are the validated names; the first becomes the subject's CN.
+	Names []Name
+	// KeySize is the RSA modulus size in bits; 0 means DefaultKeySize.
+	KeySize int
+	// Purpose selects validation rules; "" means PurposeService.
+	Purpose Purpose
+	// AllowAzureDomain permits an Azure-owned domain for a service certificate.
+	AllowAzureDomain bool
+	// Now is the time of creation; zero means time.Now().
+	Now time.Time
+	// NotBefore defaults to Now minus ten minutes.
+	NotBefore time.Time
+	// NotAfter defaults to Now plus 365 days.
+	NotAfter time.Time
+	// Rand is the source of randomness; nil means crypto/rand.Reader.
+	Rand io.Reader
+}
+
+// KeySizeError reports an RSA key size that Azure refuses or azcert does not offer.
+type KeySizeError struct{ Bits int }
+
+func (e *KeySizeError) Error() string {
+	if e.Bits < MinKeySize {
+		return fmt.Sprintf("RSA key size %d is too small: Azure requires at least %d bits", e.Bits, MinKeySize)
+	}
+	return fmt.Sprintf("RSA key size %d is not offered (choose 2048, 3072 or 4096)", e.Bits)
+}
+
+// AzureDomainError reports an Azure-owned domain in a service certificate.
+type AzureDomainError struct {
+	Name, Suffix string
+}
+
+func (e *AzureDomainError) Error() string {
+	return fmt.Sprintf("%s is under Azure's own domain %s: a certificate for a cloud service must name your custom domain, and no certificate authority will issue one for %s", e.Name, e.Suffix, e.Suffix)
+}
+
+// ValidityError reports a validity period that cannot work.
+type ValidityError struct{ Reason string }
+
+func (e *ValidityError) Error() string { return "invalid validity period: " + e.Reason }
+
+// Result is a generated key and certificate.
+type Result struct {
+	Key  *rsa.PrivateKey
+	Cert *x509.Certificate
+	// DER is the certificate's encoding (Cert.Raw).
+	DER []byte
+}
+
+// Validate checks a request without generating anything, so callers can
+// refuse bad input before spending time on a key.
+func (r *Request) Validate() error {
+	if len(r.Names) == 0 {
+		return ErrNoNames
+	}
+	bits := r.KeySize
+	if bits == 0 {
+		bits = DefaultKeySize
+	}
+	ok := false
+	for _, s := range AllowedKeySizes {
+		ok = ok || s == bits
+	}
+	if !ok {
+		return &KeySizeError{Bits: bits}
+	}
+	purpose := r.Purpose
+	if purpose == "" {
+		purpose = PurposeService
+	}
+	if _, err := ParsePurpose(string(purpose)); err != nil {
+		return err
+	}
+	if purpose == PurposeService && !r.AllowAzureDomain {
+		for _, n := range r.Names {
+			if n.Kind == KindIP {
+				continue
+			}
+			if s := AzureOwnedSuffix(n.ASCII); s != "" {
+				return &AzureDomainError{Name: n.Unicode, Suffix: s}
+			}
+		}
+	}
+	nb, na := r.validity()
+	if !na.After(nb) {
+		return &ValidityError{Reason: fmt.Sprintf("it ends (%s) before it starts (%s)", na.UTC().Format(time.RFC3339), nb.UTC().Format(time.RFC3339))}
+	}
+	if !na.After(r.now()) {
+		return &ValidityError{Reason: fmt.Sprintf("the end date %s is in the past", na.UTC().Format(time.RFC3339))}
+	}
+	return nil
+}
+
+func (r *Request) now() time.Time {
+	if r.Now.IsZero() {
+		return time.Now()
+	}
+	return r.Now
+}
+
+func (r *Request) validity() (notBefore, notAfter time.Time) {
+	now := r.now()
+	notBefore, notAfter = r.NotBefore, r.NotAfter
+	if notBefore.IsZero() {
+		notBefore = now.Add(-DefaultBackdate)
+	}
+	if notAfter.IsZero() {
+		notAfter = now.Add(DefaultValidity)
+	}
+	// X.509 times have one-second resolution.
+	return notBefore.UTC().Truncate(time.Second), notAfter.UTC().Truncate(time.Second)
+}
+
+// Generate validates the request, creates an RSA key and signs a
+// self-signed certificate with it.
+func Generate(r Request) (*Result, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	random := r.Rand
+	if random == nil {
+		random = rand.Reader
+	}
+	bits := r.KeySize
+	if bits == 0 {
+		bits = DefaultKeySize
+	}
+	key, err := rsa.GenerateKey(random, bits)
+	if err != nil {
+		return nil, fmt.Errorf("generating RSA key: %w", err)
+	}
+	return Sign(r, key)
+}
+
+// Sign builds and self-signs the certificate for an existing key.
+func Sign(r Request, key *rsa.PrivateKey) (*Result, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	random := r.Rand
+	if random == nil {
+		random = rand.Reader
+	}
+	serial, err := SerialNumber(random)
+	if err != nil {
+		return nil, err
+	}
+	nb, na := r.validity()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: r.Names[0].ASCII},
+		NotBefore:             nb,
+		NotAfter:              na,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  false,
+		SignatureAlgorithm:    x509.SHA256WithRSA,
+		SubjectKeyId:          SubjectKeyID(&key.PublicKey),
+	}
+	for _, n := range r.Names {
+		if n.Kind == KindIP {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, net.IP(n.IP.AsSlice()))
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n.ASCII)
+		}
+	}
+	der, err := x509.CreateCertificate(random, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("signing certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the new certificate: %w", err)
+	}
+	return &Result{Key: key, Cert: cert, DER: der}, nil
+}
+
+// SerialNumber returns a random positive serial number that encodes in
+// exactly 16 bytes (RFC 5280 section 4.1.2.2 allows up to 20 octets).
+func SerialNumber(random io.Reader) (*big.Int, error) {
+	b := make([]byte, serialNumberSize)
+	if _, err := io.ReadFull(random, b); err != nil {
+		return nil, fmt.Errorf("generating serial number: %w", err)
+	}
+	// Clear the top bit so the number is positive without a leading zero
+	// octet, and set the next one so it keeps all 16 octets.
+	b[0] = b[0]&0x3f | 0x40
+	return new(big.Int).SetBytes(b), nil
+}
+
+// SubjectKeyID computes the key identifier of RFC 5280 section 4.2.1.2,
+// method (1): the SHA-1 hash of the subjectPublicKey bit string, which for
+// RSA is the PKCS#1 RSAPublicKey encoding.
+func SubjectKeyID(pub *rsa.PublicKey) []byte {
+	sum := sha1.Sum(x509.MarshalPKCS1PublicKey(pub))
+	return sum[:]
+}
