@@ -201,6 +201,9 @@ func runNew(f *factory, cmd *cobra.Command, opts *newOptions) error {
 		return err
 	}
 
+	if f.debug {
+		fmt.Fprintf(f.IO.ErrOut, "azcert: debug: generating a %d-bit RSA key\n", opts.keySize)
+	}
 	res, err := certgen.Generate(req)
 	if err != nil {
 		return err

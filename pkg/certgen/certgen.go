@@ -145,11 +145,11 @@ func (r *Request) Validate() error {
 		}
 	}
 	nb, na := r.validity()
-	if !na.After(nb) {
-		return &ValidityError{Reason: fmt.Sprintf("it ends (%s) before it starts (%s)", na.UTC().Format(time.RFC3339), nb.UTC().Format(time.RFC3339))}
-	}
 	if !na.After(r.now()) {
 		return &ValidityError{Reason: fmt.Sprintf("the end date %s is in the past", na.UTC().Format(time.RFC3339))}
+	}
+	if !na.After(nb) {
+		return &ValidityError{Reason: fmt.Sprintf("it ends (%s) before it starts (%s)", na.UTC().Format(time.RFC3339), nb.UTC().Format(time.RFC3339))}
 	}
 	return nil
 }

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/azcert/azcert/pkg/export"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"azcert": main})
+}
+
+// TestScripts runs every testdata/script/*.txtar against the real command.
+// Interoperability scripts use OpenSSL, keytool and Node; they are skipped
+// with a message when a tool is missing, except under CI=true, where a
+// missing tool fails the run.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			// A clean environment: no AZCERT_* from the developer's shell,
+			// a config directory inside the work directory.
+			for _, kv := range os.Environ() {
+				if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AZCERT_") {
+					env.Setenv(k, "")
+				}
+			}
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
+			env.Setenv("NO_COLOR", "")
+			env.Setenv("CI", os.Getenv("CI"))
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch {
+			case strings.HasPrefix(cond, "tool:"):
+				return haveTool(strings.TrimPrefix(cond, "tool:"))
+			case cond == "root":
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":     cmdExits,
+			"mode":      cmdMode,
+			"snapshot":  cmdSnapshot,
+			"unchanged": cmdUnchanged,
+			"certfield": cmdCertField,
+			"servetls":  cmdServeTLS,
+			"thumbof":   cmdThumbOf,
+			"truncate":  cmdTruncate,
+			"randbytes": cmdRandBytes,
+		},
+	})
+}
+
+// haveTool reports whether an external program is installed. Under CI a
+// missing tool is an error, so interoperability tests can never be
+// silently skipped there.
+func haveTool(name string) (bool, error) {
+	if _, err := exec.LookPath(name); err == nil {
+		return true, nil
+	}
+	if os.Getenv("CI") == "true" {
+		return false, fmt.Errorf("%s is not installed, and CI=true requires every interoperability tool (.ci/run installs them)", name)
+	}
+	return false, nil
+}
+
+// exits CODE PROGRAM ARGS... runs a program like exec and asserts its exit
+// code; stdout and stderr are kept for the stdout and stderr commands.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("running %s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if (got == want) == neg {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// mode PERM FILE... asserts the permission bits of files.
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: mode PERM FILE...")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	for _, f := range args[1:] {
+		st, err := os.Stat(ts.MkAbs(f))
+		ts.Check(err)
+		got := st.Mode().Perm()
+		if (got == fs.FileMode(want)) == neg {
+			ts.Fatalf("mode of %s = %04o, want %s%04o", f, got, map[bool]string{true: "not ", false: ""}[neg], want)
+		}
+	}
+}
+
+// snapshot NAME records every file in the work directory (path, mode and
+// content hash); unchanged NAME fails if anything was added, removed or
+// changed since.
+func cmdSnapshot(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: snapshot NAME")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(".snap-"+args[0]), []byte(manifest(ts)), 0o644))
+}
+
+func cmdUnchanged(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: unchanged NAME")
+	}
+	before := ts.ReadFile(".snap-" + args[0])
+	after := manifest(ts)
+	if (before == after) == neg {
+		if neg {
+			ts.Fatalf("the work directory did not change")
+		}
+		ts.Fatalf("the work directory changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func manifest(ts *testscript.TestScript) string {
+	root := ts.MkAbs(".")
+	var lines []string
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			lines = append(lines, "error "+err.Error())
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		if strings.HasPrefix(rel, ".snap-") || rel == ".config" || strings.HasPrefix(rel, "tmp") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		line := fmt.Sprintf("%s %v", rel, info.Mode())
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err == nil {
+				sum := sha256.Sum256(data)
+				line += " " + hex.EncodeToString(sum[:8])
+			} else {
+				line += " unreadable"
+			}
+		}
+		lines = append(lines, line)
+		return nil
+	})
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// certfield FILE FIELD VALUE checks a parsed certificate (DER or PEM) with
+// crypto/x509, independently of azcert's own reading.
+func cmdCertField(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: certfield FILE FIELD VALUE")
+	}
+	cert := readCert(ts, args[0])
+	var got string
+	switch args[1] {
+	case "cn":
+		got = cert.Subject.CommonName
+	case "dns":
+		got = strings.Join(cert.DNSNames, ",")
+	case "ip":
+		var s []string
+		for _, ip := range cert.IPAddresses {
+			s = append(s, ip.String())
+		}
+		got = strings.Join(s, ",")
+	case "bits":
+		got, _ = func() (string, int) {
+			_, bits := export.KeyInfo(cert)
+			return strconv.Itoa(bits), 0
+		}()
+	case "days":
+		got = strconv.Itoa(int(cert.NotAfter.Sub(cert.NotBefore).Round(time.Hour).Hours() / 24))
+	case "notafter":
+		got = cert.NotAfter.UTC().Format(time.DateOnly)
+	case "serialbytes":
+		got = strconv.Itoa(len(cert.SerialNumber.Bytes()))
+	case "ku":
+		got = strings.Join(export.KeyUsageNames(cert.KeyUsage), ",")
+	case "eku":
+		got = strings.Join(export.ExtKeyUsageNames(cert), ",")
+	case "ca":
+		got = fmt.Sprintf("valid=%v ca=%v", cert.BasicConstraintsValid, cert.IsCA)
+	case "ski":
+		got = strconv.FormatBool(len(cert.SubjectKeyId) == 20)
+	case "sigalg":
+		got = cert.SignatureAlgorithm.String()
+	case "encoding":
+		data, err := os.ReadFile(ts.MkAbs(args[0]))
+		ts.Check(err)
+		got = string(export.Sniff(data))
+	default:
+		ts.Fatalf("unknown field %s", args[1])
+	}
+	if (got == args[2]) == neg {
+		ts.Fatalf("%s %s = %q, want %s%q", args[0], args[1], got, map[bool]string{true: "not ", false: ""}[neg], args[2])
+	}
+}
+
+func readCert(ts *testscript.TestScript, name string) *x509.Certificate {
+	data, err := os.ReadFile(ts.MkAbs(name))
+	ts.Check(err)
+	b, err := export.Load(data, nil)
+	ts.Check(err)
+	return b.Cert
+}
+
+// thumbof VAR FILE sets VAR to the SHA-1 thumbprint of a certificate file,
+// computed here with crypto/sha1 over the DER.
+func cmdThumbOf(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: thumbof VAR FILE")
+	}
+	cert := readCert(ts, args[1])
+	ts.Setenv(args[0], export.FormatThumbprint(export.Thumbprint(cert.Raw, export.SHA1), export.SHA1, export.FormatAzure))
+}
+
+// servetls CERT.pem KEY.pem starts a TLS server on 127.0.0.1 that presents
+// the certificate, and sets TLSURL to https://127.0.0.1:PORT. It stops when
+// the script ends.
+func cmdServeTLS(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: servetls CERT KEY")
+	}
+	pair, err := tls.LoadX509KeyPair(ts.MkAbs(args[0]), ts.MkAbs(args[1]))
+	ts.Check(err)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
+	ts.Check(err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				_ = c.(*tls.Conn).Handshake()
+				c.Close()
+			}(c)
+		}
+	}()
+	ts.Defer(func() { ln.Close(); <-done })
+	ts.Setenv("TLSURL", "https://"+ln.Addr().String())
+}
+
+// truncate FILE N keeps the first N bytes of a copy: truncate SRC N DST.
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: truncate SRC N DST")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if n > len(data) {
+		n = len(data)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), data[:n], 0o644))
+}
+
+// randbytes FILE N writes N deterministic pseudo-random bytes that are not
+// a certificate (the first byte is never 0x30 or '-').
+func cmdRandBytes(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: randbytes FILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	var buf bytes.Buffer
+	x := uint32(2463534242)
+	for i := 0; i < n; i++ {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		buf.WriteByte(byte(x))
+	}
+	data := buf.Bytes()
+	if len(data) > 0 {
+		data[0] = 0x8f
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
+}
