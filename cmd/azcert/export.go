@@ -122,6 +122,10 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 		return usageErrorf("export reads files; to save a server's certificate use: azcert show %s, or export it from a file", opts.input)
 	}
 
+	if err := checkStdin([]string{opts.input, opts.keyFile}, map[string]string{"in-password": opts.inPassword, "password": opts.password}); err != nil {
+		return err
+	}
+
 	// Check the outputs can be written before asking for any password.
 	var outPaths []string
 	switch {

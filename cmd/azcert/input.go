@@ -152,6 +152,26 @@ func (f *factory) fetchTLS(ctx context.Context, raw string, timeout time.Duratio
 	return &export.Bundle{Format: formatTLS, Cert: certs[0], Chain: certs[1:]}, nil
 }
 
+// checkStdin refuses, before anything is read, an invocation that wants
+// standard input for more than one thing.
+func checkStdin(inputs []string, passwordFlags map[string]string) error {
+	var users []string
+	for _, in := range inputs {
+		if in == "-" {
+			users = append(users, "the input file (-)")
+		}
+	}
+	for flag, spec := range passwordFlags {
+		if spec == "stdin" {
+			users = append(users, "--"+flag+" stdin")
+		}
+	}
+	if len(users) > 1 {
+		return usageErrorf("standard input can be read only once, but %s both want it", joinAnd(users))
+	}
+	return nil
+}
+
 // displayName is how an input is named in output.
 func displayName(arg string) string {
 	if arg == "-" {

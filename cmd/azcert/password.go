@@ -20,7 +20,10 @@ type passwordSource struct {
 	value string
 }
 
-const passwordSyntax = "pass:TEXT, env:VAR, file:PATH, fd:N, stdin, prompt, generate or none"
+const (
+	passwordSyntax   = "pass:TEXT, env:VAR, file:PATH, fd:N, stdin, prompt, generate or none"
+	inPasswordSyntax = "pass:TEXT, env:VAR, file:PATH, fd:N, stdin or prompt"
+)
 
 // parsePasswordSource parses the syntax; it reads nothing.
 func parsePasswordSource(spec string) (passwordSource, error) {
@@ -84,6 +87,13 @@ type passwordRequest struct {
 	allowGenerate bool
 }
 
+func (r passwordRequest) syntax() string {
+	if r.create {
+		return passwordSyntax
+	}
+	return inPasswordSyntax
+}
+
 // resolvedPassword is a password and how it was obtained.
 type resolvedPassword struct {
 	value     string
@@ -94,7 +104,7 @@ type resolvedPassword struct {
 func (f *factory) resolvePassword(r passwordRequest) (resolvedPassword, error) {
 	spec := r.spec
 	if spec == "" {
-		if v, ok := f.lookupEnv(r.envVar); ok {
+		if v, ok := f.setting(r.envVar); ok {
 			return f.checkNew(r, resolvedPassword{value: v}, r.envVar)
 		}
 		if f.IO.canPrompt() {
@@ -102,7 +112,7 @@ func (f *factory) resolvePassword(r passwordRequest) (resolvedPassword, error) {
 		} else {
 			return resolvedPassword{}, withHint(
 				usageErrorf("no password for %s and no terminal to ask on: give --%s or set %s", r.purpose, r.flag, r.envVar),
-				"--%s takes %s", r.flag, passwordSyntax)
+				"--%s takes %s", r.flag, r.syntax())
 		}
 	}
 	src, err := parsePasswordSource(spec)
@@ -180,9 +190,6 @@ func (f *factory) resolvePassword(r passwordRequest) (resolvedPassword, error) {
 		}
 		return resolvedPassword{value: base64.RawURLEncoding.EncodeToString(b), generated: true}, nil
 	case "none":
-		if !r.create {
-			return resolvedPassword{}, nil
-		}
 		return resolvedPassword{}, nil
 	}
 	return resolvedPassword{}, usageErrorf("--%s: unknown password source", r.flag)

@@ -39,6 +39,14 @@ func newSystemFactory() *factory {
 	return &factory{IO: systemStreams(), Now: time.Now, lookupEnv: os.LookupEnv}
 }
 
+// setting reads an AZCERT_* variable that stands in for a flag. One set
+// to "" counts as unset, so CI templates that expand a missing value to
+// nothing fall back to the next source.
+func (f *factory) setting(k string) (string, bool) {
+	v, _ := f.lookupEnv(k)
+	return v, v != ""
+}
+
 // json reports whether -o json was asked for.
 func (f *factory) json() bool { return f.output == "json" }
 
@@ -165,7 +173,7 @@ func (f *factory) bindConfig(cmd *cobra.Command) error {
 	path := f.config
 	explicit := path != ""
 	if !explicit {
-		if p, ok := f.lookupEnv("AZCERT_CONFIG"); ok && p != "" {
+		if p, ok := f.setting("AZCERT_CONFIG"); ok {
 			path, explicit = p, true
 		} else if dir, err := os.UserConfigDir(); err == nil {
 			path = filepath.Join(dir, "azcert", "config.yaml")
@@ -191,7 +199,7 @@ func (f *factory) bindConfig(cmd *cobra.Command) error {
 			return
 		}
 		env := "AZCERT_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
-		val, ok := f.lookupEnv(env)
+		val, ok := f.setting(env)
 		from := env
 		if !ok && v.IsSet(fl.Name) {
 			val, ok, from = v.GetString(fl.Name), true, "config file "+v.ConfigFileUsed()

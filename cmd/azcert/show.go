@@ -46,12 +46,15 @@ shown even for a profile azcert would not write.`,
 			return runShow(f, cmd, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx: "+passwordSyntax)
+	cmd.Flags().StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx being read: "+inPasswordSyntax)
 	cmd.Flags().DurationVar(&opts.timeout, "timeout", 10*time.Second, "time limit for reading a certificate from an https:// URL")
 	return cmd
 }
 
 func runShow(f *factory, cmd *cobra.Command, opts *showOptions) error {
+	if err := checkStdin(opts.inputs, map[string]string{"in-password": opts.inPassword}); err != nil {
+		return err
+	}
 	var sums []*export.Summary
 	for _, in := range opts.inputs {
 		b, err := f.loadInput(cmd.Context(), in, opts.inPassword, opts.timeout)

@@ -69,7 +69,7 @@ characters copied from Windows dialogs are ignored); a mismatch exits 4.`,
 	fl.StringVar(&opts.format, "format", "azure", "azure, lower, colon, asm or x5t")
 	fl.StringVar(&opts.algorithm, "algorithm", "sha1", "sha1 or sha256")
 	fl.StringVar(&opts.expect, "expect", "", "exit 4 unless the thumbprint equals this one")
-	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx: "+passwordSyntax)
+	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx being read: "+inPasswordSyntax)
 	fl.DurationVar(&opts.timeout, "timeout", 10*time.Second, "time limit for reading a certificate from an https:// URL")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"azure", "lower", "colon", "asm", "x5t"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("algorithm", cobra.FixedCompletions([]string{"sha1", "sha256"}, cobra.ShellCompDirectiveNoFileComp))
@@ -107,14 +107,8 @@ func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) erro
 		}
 		want = p.Sum
 	}
-	stdinCount := 0
-	for _, in := range opts.inputs {
-		if in == "-" {
-			stdinCount++
-		}
-	}
-	if stdinCount > 1 {
-		return usageErrorf("- (stdin) can be given only once")
+	if err := checkStdin(opts.inputs, map[string]string{"in-password": opts.inPassword}); err != nil {
+		return err
 	}
 
 	var results []thumbprintResult
