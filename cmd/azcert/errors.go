@@ -84,7 +84,7 @@ func exitCode(err error) int {
 		return exitCheck
 	case errors.As(err, &input), errors.As(err, &name), errors.As(err, &keySize),
 		errors.As(err, &azure), errors.As(err, &validity), errors.As(err, &bad),
-		errors.As(err, &exists), errors.As(err, &output), errors.Is(err, certgen.ErrNoNames):
+		errors.As(err, &exists), errors.As(err, &output), errors.Is(err, certgen.ErrNoNames), errors.Is(err, export.ErrKeyMismatch):
 		return exitBadInput
 	}
 	return exitFailure

@@ -189,7 +189,8 @@ func (f *factory) bindConfig(cmd *cobra.Command) error {
 				if errors.Is(err, fs.ErrNotExist) {
 					return fmt.Errorf("config file %s does not exist", path)
 				}
-				return fmt.Errorf("config file %s: %s", path, strings.ReplaceAll(err.Error(), "\n", " "))
+				msg := strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n", " "), "While parsing config: ")
+				return fmt.Errorf("config file %s: %s", path, msg)
 			}
 		}
 	}

@@ -2,13 +2,18 @@ package main
 
 import (
 	"bytes"
-	"errors"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -68,6 +73,8 @@ func TestScripts(t *testing.T) {
 			"thumbof":   cmdThumbOf,
 			"truncate":  cmdTruncate,
 			"randbytes": cmdRandBytes,
+			"concat":    cmdConcat,
+			"oldcert":   cmdOldCert,
 		},
 	})
 }
@@ -320,4 +327,39 @@ func cmdRandBytes(ts *testscript.TestScript, neg bool, args []string) {
 		data[0] = 0x8f
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
+}
+
+// concat OUT IN... writes the concatenation of files.
+func cmdConcat(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: concat OUT IN...")
+	}
+	var buf bytes.Buffer
+	for _, in := range args[1:] {
+		buf.WriteString(ts.ReadFile(in))
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), buf.Bytes(), 0o600))
+}
+
+// oldcert CERT.pem KEY.pem writes a certificate that expired on
+// 2020-02-01, made directly with crypto/x509 (not azcert's certgen).
+func cmdOldCert(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: oldcert CERT KEY")
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	ts.Check(err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(4242),
+		Subject:      pkix.Name{CommonName: "old.contoso.net"},
+		DNSNames:     []string{"old.contoso.net"},
+		NotBefore:    time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:     time.Date(2020, 2, 1, 0, 0, 0, 0, time.UTC),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))
 }

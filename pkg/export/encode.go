@@ -5,11 +5,15 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 
 	"software.sslmate.com/src/go-pkcs12"
 )
+
+// ErrKeyMismatch reports a private key that is not the certificate's.
+var ErrKeyMismatch = errors.New("the private key does not belong to the certificate")
 
 // PFXOptions controls EncodePFX.
 type PFXOptions struct {
@@ -39,7 +43,7 @@ func EncodePFX(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certific
 		enc = enc.WithRand(opts.Rand)
 	}
 	if !KeyMatchesCert(key, cert) {
-		return nil, fmt.Errorf("the private key does not belong to the certificate %q", cert.Subject.CommonName)
+		return nil, fmt.Errorf("%w %q", ErrKeyMismatch, cert.Subject.CommonName)
 	}
 	data, err := enc.Encode(key, cert, chain, opts.Password)
 	if err != nil {
