@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/export"
+)
+
+// testFactory returns a factory with in-memory streams and a fixed clock.
+// answers, when non-nil, makes stdin a terminal that answers password
+// prompts in order.
+func testFactory(t *testing.T, stdin string, answers []string, env map[string]string) (*factory, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	var out, errOut bytes.Buffer
+	s := &iostreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut, colorOff: true}
+	if answers != nil {
+		s.InTTY, s.ErrTTY = true, true
+		s.readPassword = func() ([]byte, error) {
+			if len(answers) == 0 {
+				return nil, errors.New("no more answers")
+			}
+			a := answers[0]
+			answers = answers[1:]
+			return []byte(a), nil
+		}
+	}
+	f := &factory{
+		IO:  s,
+		Now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) },
+		lookupEnv: func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		},
+	}
+	return f, &out, &errOut
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, 0},
+		{"plain", errors.New("boom"), 1},
+		{"usage", usageErrorf("bad flag"), 2},
+		{"wrapped usage", fmt.Errorf("x: %w", usageErrorf("bad")), 2},
+		{"input", inputErrorf("bad file"), 3},
+		{"name", &certgen.NameError{Name: "x", Reason: "y"}, 3},
+		{"key size", &certgen.KeySizeError{Bits: 1024}, 3},
+		{"azure domain", &certgen.AzureDomainError{Name: "a.cloudapp.net", Suffix: "cloudapp.net"}, 3},
+		{"validity", &certgen.ValidityError{Reason: "past"}, 3},
+		{"load", &export.InputError{Reason: "empty"}, 3},
+		{"exists", &export.ExistsError{Path: "a"}, 3},
+		{"output", &export.OutputError{Path: "a", Reason: "ro"}, 3},
+		{"key mismatch", fmt.Errorf("%w x", export.ErrKeyMismatch), 3},
+		{"check", &checkFailedError{errors.New("mismatch")}, 4},
+		{"hint keeps code", withHint(inputErrorf("x"), "y"), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPromptOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	f, out, errOut := testFactory(t, "", []string{"typed-Pa55", "typed-Pa55"}, nil)
+	code := run([]string{"new", "contoso.net", "--out-dir", dir, "-q"}, f)
+	if code != 0 {
+		t.Fatalf("run(new) = %d, want 0; stderr: %s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "Password for contoso.net.pfx: ") || !strings.Contains(errOut.String(), "Repeat the password: ") {
+		t.Errorf("stderr = %q, want both prompts", errOut)
+	}
+	if strings.Contains(errOut.String()+out.String(), "typed-Pa55") {
+		t.Errorf("the password appeared in the output")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "contoso.net.pfx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := export.Load(data, func() (string, error) { return "typed-Pa55", nil }); err != nil {
+		t.Errorf("the .pfx does not open with the typed password: %v", err)
+	}
+	if got := strings.TrimSpace(out.String()); len(got) != 40 {
+		t.Errorf("stdout = %q, want a bare thumbprint with -q", got)
+	}
+
+	// Reading it back prompts once.
+	f2, _, errOut2 := testFactory(t, "", []string{"typed-Pa55"}, nil)
+	if code := run([]string{"thumbprint", filepath.Join(dir, "contoso.net.pfx")}, f2); code != 0 {
+		t.Fatalf("run(thumbprint) = %d; stderr: %s", code, errOut2)
+	}
+	if n := strings.Count(errOut2.String(), "Password for"); n != 1 {
+		t.Errorf("thumbprint prompted %d times, want 1", n)
+	}
+}
+
+func TestPromptMismatchWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	f, _, errOut := testFactory(t, "", []string{"one", "two"}, nil)
+	if code := run([]string{"new", "contoso.net", "--out-dir", dir}, f); code != exitBadInput {
+		t.Fatalf("run = %d, want %d; stderr: %s", code, exitBadInput, errOut)
+	}
+	if !strings.Contains(errOut.String(), "azcert: error: the two passwords differ") {
+		t.Errorf("stderr = %q", errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files were written: %v", entries)
+	}
+}
+
+func TestNoPromptWithoutTerminal(t *testing.T) {
+	dir := t.TempDir()
+	f, _, errOut := testFactory(t, "piped-data\n", nil, nil)
+	if code := run([]string{"new", "contoso.net", "--out-dir", dir}, f); code != exitUsage {
+		t.Fatalf("run = %d, want %d", code, exitUsage)
+	}
+	if strings.Contains(errOut.String(), "Password for") {
+		t.Errorf("prompted without a terminal: %q", errOut)
+	}
+}
+
+func TestPasswordFromFD(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fmt.Fprint(w, "fd-Pa55\nignored\n")
+	w.Close()
+	f, _, _ := testFactory(t, "", nil, nil)
+	p, err := f.resolvePassword(passwordRequest{flag: "password", spec: fmt.Sprintf("fd:%d", r.Fd()), create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.value != "fd-Pa55" {
+		t.Errorf("password from fd = %q, want %q", p.value, "fd-Pa55")
+	}
+}
+
+func TestParsePasswordSource(t *testing.T) {
+	tests := []struct {
+		in       string
+		kind     string
+		wantErr  string
+		noSecret string
+	}{
+		{in: "pass:x", kind: "pass"},
+		{in: "pass:", kind: "pass"},
+		{in: "env:PW", kind: "env"},
+		{in: "file:/tmp/p", kind: "file"},
+		{in: "fd:3", kind: "fd"},
+		{in: "stdin", kind: "stdin"},
+		{in: "prompt", kind: "prompt"},
+		{in: "generate", kind: "generate"},
+		{in: "none", kind: "none"},
+		{in: "env:", wantErr: "needs a variable name"},
+		{in: "file:", wantErr: "needs a path"},
+		{in: "fd:-1", wantErr: "file descriptor"},
+		{in: "fd:x", wantErr: "file descriptor"},
+		{in: "hunter2", wantErr: "unknown password source"},
+		{in: "correcthorsebatterystaple", wantErr: "unknown password source", noSecret: "batterystaple"},
+		{in: "secret:correcthorse", wantErr: "unknown password source", noSecret: "correcthorse"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			src, err := parsePasswordSource(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parsePasswordSource(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+				}
+				if tt.noSecret != "" && strings.Contains(err.Error(), tt.noSecret) {
+					t.Errorf("error %q repeats what may be a password", err)
+				}
+				return
+			}
+			if err != nil || src.kind != tt.kind {
+				t.Errorf("parsePasswordSource(%q) = %+v, %v, want kind %s", tt.in, src, err, tt.kind)
+			}
+		})
+	}
+}
+
+// FuzzParsePasswordSource checks the parser never panics and never puts a
+// long value it could not parse into its error message.
+func FuzzParsePasswordSource(f *testing.F) {
+	for _, s := range []string{"pass:x", "env:PW", "file:/p", "fd:3", "stdin", "prompt", "generate", "none", "x:y", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, err := parsePasswordSource(s)
+		if err != nil && len(s) > 16 && strings.Contains(err.Error(), s) {
+			t.Errorf("error %q contains the whole input", err)
+		}
+	})
+}
+
+func TestBinaryNotToTerminal(t *testing.T) {
+	dir := t.TempDir()
+	f, _, errOut := testFactory(t, "", nil, map[string]string{"AZCERT_PASSWORD": "x-Pa55"})
+	if code := run([]string{"new", "contoso.net", "--out-dir", dir, "-q"}, f); code != 0 {
+		t.Fatalf("new: %d %s", code, errOut)
+	}
+	f, out, errOut := testFactory(t, "", nil, nil)
+	f.IO.OutTTY = true
+	code := run([]string{"export", "--cer", filepath.Join(dir, "contoso.net.cer"), "--out", "-"}, f)
+	if code != exitUsage || out.Len() != 0 {
+		t.Errorf("export DER to a terminal: code %d, %d bytes written; want %d and none", code, out.Len(), exitUsage)
+	}
+	if !strings.Contains(errOut.String(), "refusing to write binary DER to a terminal") {
+		t.Errorf("stderr = %q", errOut)
+	}
+}
+
+func TestColorOnlyOnTerminal(t *testing.T) {
+	f, _, errOut := testFactory(t, "", nil, nil)
+	f.IO.ErrTTY = true
+	f.IO.colorOff = false
+	printError(f.IO, errors.New("boom"))
+	if !strings.Contains(errOut.String(), "\x1b[") {
+		t.Errorf("no color on a terminal: %q", errOut)
+	}
+	f, _, errOut = testFactory(t, "", nil, nil)
+	printError(f.IO, errors.New("boom"))
+	if strings.Contains(errOut.String(), "\x1b[") || errOut.String() != "azcert: error: boom\n" {
+		t.Errorf("printError without a terminal = %q", errOut)
+	}
+}
