@@ -93,7 +93,8 @@ func Summarize(b *Bundle, now time.Time) *Summary {
 	}
 	s.KeyType, s.KeyBits = KeyInfo(c)
 	left := c.NotAfter.Sub(now)
-	s.DaysLeft = int(math.Floor(left.Hours() / 24))
+	// Rounded, so a certificate made a moment ago for 365 days shows 365.
+	s.DaysLeft = int(math.Round(left.Hours() / 24))
 	switch {
 	case now.Before(c.NotBefore):
 		s.Status = "not yet valid"
