@@ -193,7 +193,9 @@ func isBase64ish(data []byte) bool {
 func loadPEM(data []byte) (*Bundle, error) {
 	b := &Bundle{Format: FormatPEM}
 	var certs []*x509.Certificate
-	rest := data
+	// Notepad saves UTF-8 with a byte-order mark, which encoding/pem does
+	// not skip.
+	rest := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	for i := 0; ; i++ {
 		if i >= MaxPEMBlocks {
 			return nil, &InputError{Reason: fmt.Sprintf("the PEM input has more than %d blocks", MaxPEMBlocks)}
@@ -245,7 +247,7 @@ func loadPEM(data []byte) (*Bundle, error) {
 
 // ParseKeyPEM reads a PEM private key (PKCS#8, PKCS#1 or SEC 1).
 func ParseKeyPEM(data []byte) (crypto.Signer, error) {
-	rest := data
+	rest := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	for i := 0; i < MaxPEMBlocks; i++ {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
