@@ -7,6 +7,7 @@ import (
 
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
+	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
 // Exit codes, as documented in `azcert help exit-codes`.
@@ -77,6 +78,22 @@ func exitCode(err error) int {
 		exists   *export.ExistsError
 		output   *export.OutputError
 	)
+	var (
+		azure5   *mgmtclient.Error
+		azureOp  *mgmtclient.OperationError
+		azureOff *mgmtclient.UnavailableError
+	)
+	switch {
+	case errors.As(err, &azureOff):
+		return exitAzureUnrch
+	case errors.As(err, &azure5):
+		if azure5.Temporary() {
+			return exitAzureUnrch
+		}
+		return exitAzure
+	case errors.As(err, &azureOp):
+		return exitAzure
+	}
 	switch {
 	case errors.As(err, &usage):
 		return exitUsage

@@ -77,6 +77,32 @@ func (f *factory) loadInput(ctx context.Context, arg, inPassword string, timeout
 	if isURL(arg) {
 		return f.fetchTLS(ctx, arg, timeout)
 	}
+	l, err := f.loadFile(arg, passwordRequest{flag: "in-password", spec: inPassword, envVar: "AZCERT_IN_PASSWORD"})
+	if err != nil {
+		return nil, err
+	}
+	return l.bundle, nil
+}
+
+// loadInputWith is loadInput for a file whose password flag is not
+// --in-password (e.g. --auth-password).
+func (f *factory) loadInputWith(ctx context.Context, arg, spec, flag, envVar string) (*export.Bundle, error) {
+	l, err := f.loadFile(arg, passwordRequest{flag: flag, spec: spec, envVar: envVar})
+	if err != nil {
+		return nil, err
+	}
+	return l.bundle, nil
+}
+
+// loaded is a decoded file with its raw bytes and the password that opened it.
+type loaded struct {
+	bundle   *export.Bundle
+	data     []byte
+	password string
+}
+
+// loadFile reads and decodes a file or "-". pw.purpose is filled in.
+func (f *factory) loadFile(arg string, pw passwordRequest) (*loaded, error) {
 	data, err := f.readInput(arg)
 	if err != nil {
 		return nil, err
@@ -85,12 +111,18 @@ func (f *factory) loadInput(ctx context.Context, arg, inPassword string, timeout
 	if arg == "-" {
 		name = "standard input"
 	}
-	b, err := export.Load(data, f.inPasswordFunc(inPassword, name))
+	pw.purpose = name
+	l := &loaded{data: data}
+	b, err := export.Load(data, func() (string, error) {
+		p, err := f.resolvePassword(pw)
+		l.password = p.value
+		return p.value, err
+	})
 	if err != nil {
 		var ie *export.InputError
 		if errors.As(err, &ie) {
 			if errors.Is(err, export.ErrWrongPassword) {
-				return nil, withHint(&inputError{fmt.Errorf("%s: %w", name, err)}, "check the password given by --in-password or AZCERT_IN_PASSWORD")
+				return nil, withHint(&inputError{fmt.Errorf("%s: %w", name, err)}, "check the password given by --%s or %s", pw.flag, pw.envVar)
 			}
 			return nil, &inputError{fmt.Errorf("%s: %w", name, err)}
 		}
@@ -99,16 +131,8 @@ func (f *factory) loadInput(ctx context.Context, arg, inPassword string, timeout
 	if f.debug {
 		fmt.Fprintf(f.IO.ErrOut, "azcert: debug: %s: read as %s\n", name, b.Format)
 	}
-	return b, nil
-}
-
-func (f *factory) inPasswordFunc(spec, name string) export.PasswordFunc {
-	return func() (string, error) {
-		p, err := f.resolvePassword(passwordRequest{
-			flag: "in-password", spec: spec, envVar: "AZCERT_IN_PASSWORD", purpose: name,
-		})
-		return p.value, err
-	}
+	l.bundle = b
+	return l, nil
 }
 
 // fetchTLS reads the certificate a TLS server presents. The chain is not

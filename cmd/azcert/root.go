@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
 // factory is what commands get from the outside world: streams, clock,
@@ -21,6 +23,9 @@ type factory struct {
 	IO        *iostreams
 	Now       func() time.Time
 	lookupEnv func(string) (string, bool)
+	// mgmtOptions, if set, adjusts the Service Management client options
+	// (tests shorten retry delays with it).
+	mgmtOptions func(*mgmtclient.Options)
 	// randSource overrides crypto/rand for key generation in tests; nil in production.
 	randSource io.Reader
 
@@ -152,6 +157,9 @@ func newRootCmd(f *factory) *cobra.Command {
 		newExportCmd(f),
 		newThumbprintCmd(f),
 		newShowCmd(f),
+		newUploadCmd(f),
+		newListCmd(f),
+		newDeleteCmd(f),
 		newVersionCmd(f),
 		newExitCodesTopic(),
 		newEnvironmentTopic(),
