@@ -143,10 +143,11 @@ func (f *factory) resolvePassword(r passwordRequest) (resolvedPassword, error) {
 		return f.checkNew(r, resolvedPassword{value: v}, desc+":"+src.value)
 	case "fd":
 		n, _ := strconv.Atoi(src.value)
-		fh := os.NewFile(uintptr(n), "fd"+src.value)
-		if fh == nil {
-			return resolvedPassword{}, usageErrorf("--%s fd:%d: not an open file descriptor", r.flag, n)
+		fh, err := openFD(n)
+		if err != nil {
+			return resolvedPassword{}, usageErrorf("--%s fd:%d: %v", r.flag, n, err)
 		}
+		defer fh.Close()
 		v, err := readFirstLine(fh)
 		if err != nil {
 			return resolvedPassword{}, usageErrorf("--%s fd:%d: %v", r.flag, n, unwrapPath(err))
