@@ -160,6 +160,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		newUploadCmd(f),
 		newListCmd(f),
 		newDeleteCmd(f),
+		newEmulatorCmd(f),
 		newVersionCmd(f),
 		newExitCodesTopic(),
 		newEnvironmentTopic(),
@@ -168,10 +169,11 @@ func newRootCmd(f *factory) *cobra.Command {
 }
 
 // unboundFlags are never filled from the environment or the config file:
-// AZCERT_PASSWORD and AZCERT_IN_PASSWORD hold passwords themselves, not
-// sources, and a config file is no place for a password.
+// AZCERT_PASSWORD, AZCERT_IN_PASSWORD and AZCERT_AUTH_PASSWORD hold
+// passwords themselves, not sources, and a config file is no place for a
+// password.
 var unboundFlags = map[string]bool{
-	"password": true, "in-password": true, "config": true, "help": true, "version": true,
+	"password": true, "in-password": true, "auth-password": true, "config": true, "help": true, "version": true,
 }
 
 // bindConfig is the one place viper is used: flags the user did not set

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+)
+
+type emulatorOptions struct {
+	listen         string
+	subscription   string
+	trust          []string
+	services       []string
+	state          string
+	caOut          string
+	maxMgmtCerts   int
+	operationDelay time.Duration
+	faults         []string
+}
+
+func newEmulatorCmd(f *factory) *cobra.Command {
+	opts := &emulatorOptions{}
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Run a local Service Management endpoint for trying azcert offline",
+		Long: `Run a local HTTPS server that behaves like the Azure Service Management API
+for certificates: management certificates (201 on add, 409 for a duplicate,
+a limit of --max-management-certs), service certificates of the cloud
+services named by --service (asynchronous, with operations that stay
+InProgress for --operation-delay), operation status, and the real service's
+errors (403 ForbiddenError, 404 ResourceNotFound, 400 BadRequest,
+MissingOrIncorrectVersionHeader, InvalidXmlRequest).
+
+It requires a client certificate in the TLS handshake and accepts only the
+management certificates registered with the subscription. Register the first
+one with --trust FILE, as the portal does for a real subscription. The
+server's own certificate is written to --ca-out for the clients' --ca-file.
+
+It listens on 127.0.0.1 by default and prints its URL, subscription and CA
+file, one "key: value" per line (JSON with -o json). Ctrl-C or SIGTERM stops
+it; with --state FILE the registrations survive a restart.
+
+Faults for trying retries (--fault, repeatable): throttle:N (503
+TooManyRequests), internal:N (500), reset:N (drop the connection),
+delay:DURATION:N, redirect:N (307) — each for the next N requests.`,
+		Example: `  # Start it with a first management certificate
+  azcert new azcert-mgmt --for management --name mgmt --password env:PW
+  azcert emulator --trust mgmt.cer --service contoso-web --ca-out emulator-ca.pem
+
+  # In another shell: use it
+  azcert list --endpoint https://127.0.0.1:8443 --ca-file emulator-ca.pem \
+    --subscription 8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36 --auth-cert mgmt.pfx --auth-password env:PW
+
+  # A free port, state kept across restarts, and the first two requests throttled
+  azcert emulator --listen 127.0.0.1:0 --trust mgmt.cer --state emu.json --fault throttle:2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEmulator(f, cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.listen, "listen", "127.0.0.1:8443", "address to listen on (port 0 picks a free one)")
+	fl.StringVar(&opts.subscription, "subscription", mgmttest.DefaultSubscription, "the subscription ID it serves")
+	fl.StringArrayVar(&opts.trust, "trust", nil, "certificate file registered as a management certificate at start (repeatable)")
+	fl.StringArrayVar(&opts.services, "service", nil, "cloud service (hosted service) name (repeatable)")
+	fl.StringVar(&opts.state, "state", "", "JSON file that keeps the registrations across restarts")
+	fl.StringVar(&opts.caOut, "ca-out", "emulator-ca.pem", "where to write the server's certificate (PEM) for --ca-file")
+	fl.IntVar(&opts.maxMgmtCerts, "max-management-certs", 100, "management certificates a subscription may hold")
+	fl.DurationVar(&opts.operationDelay, "operation-delay", 2*time.Second, "how long service-certificate operations stay InProgress")
+	fl.StringArrayVar(&opts.faults, "fault", nil, "inject a fault: throttle:N, internal:N, reset:N, delay:D:N, redirect:N (repeatable)")
+	return cmd
+}
+
+func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
+	if opts.maxMgmtCerts < 1 {
+		return usageErrorf("--max-management-certs must be at least 1")
+	}
+	if opts.operationDelay < 0 {
+		return usageErrorf("--operation-delay must not be negative")
+	}
+	cfg := mgmttest.Config{
+		Listen:             opts.listen,
+		Subscription:       opts.subscription,
+		Services:           opts.services,
+		MaxManagementCerts: opts.maxMgmtCerts,
+		OperationDelay:     opts.operationDelay,
+		StatePath:          opts.state,
+	}
+	if f.debug {
+		cfg.Logf = func(format string, a ...any) {
+			fmt.Fprintf(f.IO.ErrOut, "azcert: debug: "+format+"\n", a...)
+		}
+	}
+	var faults []mgmttest.Fault
+	for _, spec := range opts.faults {
+		ft, err := mgmttest.ParseFault(spec)
+		if err != nil {
+			return &usageError{fmt.Errorf("--fault: %w", err)}
+		}
+		faults = append(faults, ft)
+	}
+	for _, name := range opts.trust {
+		b, err := f.loadInput(cmd.Context(), name, "", 0)
+		if err != nil {
+			return err
+		}
+		cfg.Trust = append(cfg.Trust, b.Cert)
+	}
+	srv, err := mgmttest.NewUnstartedServer(cfg)
+	if err != nil {
+		var se *mgmttest.StateError
+		if errors.As(err, &se) {
+			return &inputError{err}
+		}
+		return &usageError{err}
+	}
+	if err := srv.Start(); err != nil {
+		return inputErrorf("cannot listen on %s: %w", opts.listen, unwrapNetErr(err))
+	}
+	for _, ft := range faults {
+		srv.Inject(ft)
+	}
+	if err := srv.WriteCA(opts.caOut); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	caPath, _ := filepath.Abs(opts.caOut)
+	info := map[string]string{
+		"url":          srv.URL,
+		"subscription": srv.Subscription,
+		"ca-file":      caPath,
+	}
+	if f.json() {
+		if err := writeJSON(f, info); err != nil {
+			return err
+		}
+	} else {
+		for _, k := range []string{"url", "subscription", "ca-file"} {
+			fmt.Fprintf(f.IO.Out, "%s: %s\n", k, info[k])
+		}
+	}
+	if flusher, ok := f.IO.Out.(interface{ Sync() error }); ok {
+		_ = flusher.Sync()
+	}
+	f.IO.notef("azcert emulator: serving subscription %s at %s; Ctrl-C stops it", srv.Subscription, srv.URL)
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	stop()
+	f.IO.notef("azcert emulator: stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("stopping the emulator: %w", err)
+	}
+	return nil
+}
+
+func unwrapNetErr(err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return err
+}
