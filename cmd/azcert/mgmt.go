@@ -25,6 +25,7 @@ type mgmtOptions struct {
 	endpoint        string
 	caFile          string
 	timeout         time.Duration
+	retries         int
 }
 
 func addMgmtFlags(cmd *cobra.Command, o *mgmtOptions) {
@@ -37,6 +38,7 @@ func addMgmtFlags(cmd *cobra.Command, o *mgmtOptions) {
 	fl.StringVar(&o.endpoint, "endpoint", "", "Service Management base URL (overrides --cloud; e.g. the emulator's URL)")
 	fl.StringVar(&o.caFile, "ca-file", "", "extra PEM CA certificates to trust for the endpoint (e.g. the emulator's)")
 	fl.DurationVar(&o.timeout, "timeout", 2*time.Minute, "overall time limit, retries and waiting included")
+	fl.IntVar(&o.retries, "retries", 4, "retries of a request after a network error, throttling or a 5xx answer")
 	_ = cmd.RegisterFlagCompletionFunc("cloud", cobra.FixedCompletions([]string{"public", "china", "usgov"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("auth-cert", "pfx", "p12", "pem")
 	_ = cmd.MarkFlagFilename("publish-settings", "publishsettings")
@@ -56,6 +58,9 @@ type mgmtSession struct {
 func (f *factory) connect(cmd *cobra.Command, o *mgmtOptions) (*mgmtSession, error) {
 	if o.timeout <= 0 {
 		return nil, usageErrorf("--timeout must be positive")
+	}
+	if o.retries < 0 || o.retries > 20 {
+		return nil, usageErrorf("--retries must be between 0 and 20")
 	}
 	if o.publishSettings != "" && o.authCert != "" {
 		return nil, usageErrorf("--publish-settings and --auth-cert both name the management certificate; give one")
@@ -136,7 +141,10 @@ func (f *factory) connect(cmd *cobra.Command, o *mgmtOptions) (*mgmtSession, err
 		TLSHandshakeTimeout: 30 * time.Second,
 		ForceAttemptHTTP2:   false, // renegotiation needs HTTP/1.1
 	}}
-	opts := mgmtclient.Options{Endpoint: s.endpoint, Subscription: s.subscription, HTTPClient: hc}
+	opts := mgmtclient.Options{Endpoint: s.endpoint, Subscription: s.subscription, HTTPClient: hc, MaxRetries: o.retries}
+	if o.retries == 0 {
+		opts.MaxRetries = -1 // mgmtclient: negative means none
+	}
 	if f.debug {
 		opts.Trace = f.IO.ErrOut
 	}

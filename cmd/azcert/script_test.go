@@ -21,12 +21,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/azcert/azcert/pkg/export"
+	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 func TestMain(m *testing.M) {
@@ -74,6 +76,10 @@ func TestScripts(t *testing.T) {
 			"truncate":  cmdTruncate,
 			"randbytes": cmdRandBytes,
 			"concat":    cmdConcat,
+			"emulator":  cmdEmulator,
+			"fault":     cmdFault,
+			"emucerts":  cmdEmuCerts,
+			"emustop":   cmdEmuStop,
 			"oldcert":   cmdOldCert,
 		},
 	})
@@ -362,4 +368,84 @@ func cmdOldCert(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))
+}
+
+// emulators holds the emulator each running script started.
+var emulators sync.Map // *testscript.TestScript -> *mgmttest.Server
+
+// emulator [--trust FILE]... [--service NAME]... [--max N] starts an
+// emulator in the test process and points azcert at it through
+// AZCERT_ENDPOINT, AZCERT_CA_FILE and AZCERT_SUBSCRIPTION.
+func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
+	cfg := mgmttest.Config{Listen: "127.0.0.1:0"}
+	for i := 0; i < len(args); i++ {
+		if i+1 >= len(args) {
+			ts.Fatalf("emulator: %s needs a value", args[i])
+		}
+		switch args[i] {
+		case "--trust":
+			cfg.Trust = append(cfg.Trust, readCert(ts, args[i+1]))
+		case "--service":
+			cfg.Services = append(cfg.Services, args[i+1])
+		case "--max":
+			n, err := strconv.Atoi(args[i+1])
+			ts.Check(err)
+			cfg.MaxManagementCerts = n
+		default:
+			ts.Fatalf("emulator: unknown flag %s", args[i])
+		}
+		i++
+	}
+	srv, err := mgmttest.NewUnstartedServer(cfg)
+	ts.Check(err)
+	ts.Check(srv.Start())
+	ts.Defer(func() { _ = srv.Close() })
+	emulators.Store(ts, srv)
+	ca := ts.MkAbs("emulator-ca.pem")
+	ts.Check(os.WriteFile(ca, srv.CACertPEM(), 0o644))
+	ts.Setenv("AZCERT_ENDPOINT", srv.URL)
+	ts.Setenv("AZCERT_CA_FILE", ca)
+	ts.Setenv("AZCERT_SUBSCRIPTION", srv.Subscription)
+	ts.Setenv("EMU_URL", srv.URL)
+}
+
+func scriptEmulator(ts *testscript.TestScript) *mgmttest.Server {
+	v, ok := emulators.Load(ts)
+	if !ok {
+		ts.Fatalf("no emulator running; start one with the emulator command")
+	}
+	return v.(*mgmttest.Server)
+}
+
+// fault SPEC injects a fault (mgmttest.ParseFault syntax) into the emulator.
+func cmdFault(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: fault SPEC")
+	}
+	f, err := mgmttest.ParseFault(args[0])
+	ts.Check(err)
+	scriptEmulator(ts).Inject(f)
+}
+
+// emucerts N [SERVICE] asserts how many management certificates (or
+// certificates of SERVICE) the emulator holds.
+func cmdEmuCerts(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: emucerts N [SERVICE]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	srv := scriptEmulator(ts)
+	got := srv.ManagementCertificates()
+	if len(args) == 2 {
+		got = srv.ServiceCertificates(args[1])
+	}
+	if (len(got) == want) == neg {
+		ts.Fatalf("the emulator holds %d certificates %v, want %d", len(got), got, want)
+	}
+}
+
+// emustop stops the emulator, so later calls find nothing listening.
+func cmdEmuStop(ts *testscript.TestScript, neg bool, args []string) {
+	ts.Check(scriptEmulator(ts).Close())
 }
