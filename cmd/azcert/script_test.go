@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -22,10 +23,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
@@ -66,21 +69,25 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":     cmdExits,
-			"mode":      cmdMode,
-			"snapshot":  cmdSnapshot,
-			"unchanged": cmdUnchanged,
-			"certfield": cmdCertField,
-			"servetls":  cmdServeTLS,
-			"thumbof":   cmdThumbOf,
-			"truncate":  cmdTruncate,
-			"randbytes": cmdRandBytes,
-			"concat":    cmdConcat,
-			"emulator":  cmdEmulator,
-			"fault":     cmdFault,
-			"emucerts":  cmdEmuCerts,
-			"emustop":   cmdEmuStop,
-			"oldcert":   cmdOldCert,
+			"exits":           cmdExits,
+			"mode":            cmdMode,
+			"snapshot":        cmdSnapshot,
+			"unchanged":       cmdUnchanged,
+			"certfield":       cmdCertField,
+			"servetls":        cmdServeTLS,
+			"thumbof":         cmdThumbOf,
+			"truncate":        cmdTruncate,
+			"randbytes":       cmdRandBytes,
+			"concat":          cmdConcat,
+			"emulator":        cmdEmulator,
+			"fault":           cmdFault,
+			"emucerts":        cmdEmuCerts,
+			"emustop":         cmdEmuStop,
+			"freeport":        cmdFreePort,
+			"waitport":        cmdWaitPort,
+			"sigterm":         cmdSigterm,
+			"publishsettings": cmdPublishSettings,
+			"oldcert":         cmdOldCert,
 		},
 	})
 }
@@ -448,4 +455,77 @@ func cmdEmuCerts(ts *testscript.TestScript, neg bool, args []string) {
 // emustop stops the emulator, so later calls find nothing listening.
 func cmdEmuStop(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(scriptEmulator(ts).Close())
+}
+
+// freeport VAR sets VAR to a TCP port on 127.0.0.1 that was free a moment ago.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// waitport PORT waits (at most 20 s) until something listens on 127.0.0.1:PORT.
+func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("nothing listens on 127.0.0.1:%s after 20s", args[0])
+}
+
+// sigterm sends SIGTERM to every background command.
+func cmdSigterm(ts *testscript.TestScript, neg bool, args []string) {
+	for _, c := range ts.BackgroundCmds() {
+		if c.Process != nil {
+			ts.Check(c.Process.Signal(syscall.SIGTERM))
+		}
+	}
+}
+
+// publishsettings OUT CERT.pfx PASSWORD SCHEMA writes a .publishsettings
+// file the way the portal made them: the management certificate as base64
+// PKCS#12 with an empty password and RC2 encryption, for the subscription
+// and endpoint in AZCERT_SUBSCRIPTION and AZCERT_ENDPOINT (schema 1.0 or 2.0).
+func cmdPublishSettings(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 {
+		ts.Fatalf("usage: publishsettings OUT CERT.pfx PASSWORD SCHEMA")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	key, cert, err := gopkcs12.Decode(data, args[2])
+	ts.Check(err)
+	blob, err := gopkcs12.LegacyRC2.Encode(key, cert, nil, "")
+	ts.Check(err)
+	b64 := base64.StdEncoding.EncodeToString(blob)
+	sub, url := ts.Getenv("AZCERT_SUBSCRIPTION"), ts.Getenv("AZCERT_ENDPOINT")
+	var xml string
+	switch args[3] {
+	case "1.0":
+		xml = fmt.Sprintf(`<?xml version="1.0" encoding="utf-8"?>
+<PublishData>
+  <PublishProfile PublishMethod="AzureServiceManagementAPI" Url="%s" ManagementCertificate="%s">
+    <Subscription Id="%s" Name="Pay-As-You-Go" />
+  </PublishProfile>
+</PublishData>
+`, url, b64, sub)
+	case "2.0":
+		xml = fmt.Sprintf(`<?xml version="1.0" encoding="utf-8"?>
+<PublishData>
+  <PublishProfile SchemaVersion="2.0" PublishMethod="AzureServiceManagementAPI">
+    <Subscription ServiceManagementUrl="%s" Id="%s" Name="Visual Studio Enterprise" ManagementCertificate="%s" />
+    <Subscription ServiceManagementUrl="https://management.core.windows.net" Id="11111111-2222-3333-4444-555555555555" Name="Other" ManagementCertificate="%s" />
+  </PublishProfile>
+</PublishData>
+`, url, sub, b64, b64)
+	default:
+		ts.Fatalf("schema %s: want 1.0 or 2.0", args[3])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(xml), 0o600))
 }
