@@ -1,0 +1,251 @@
+package mgmttest_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/azcert/azcert/pkg/mgmtclient"
+	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+)
+
+func startServer(t *testing.T, cfg mgmttest.Config) *mgmttest.Server {
+	t.Helper()
+	srv, err := mgmttest.NewUnstartedServer(cfg)
+	if err != nil {
+		t.Fatalf("NewUnstartedServer: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return srv
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	f := testFixture(t)
+	path := filepath.Join(t.TempDir(), "state.json")
+	clk := newClock()
+	srv := startServer(t, mgmttest.Config{StatePath: path, Subscription: "my-sub", Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: clk.Now})
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("after Start, the state file: %v", err)
+	}
+	c := client(t, srv, f.admin)
+	clk.Advance(time.Hour)
+	wantStatus(t, "POST management", call(t, c, http.MethodPost, certsURL(srv), marshal(t, addBody(f.certs[0])), version), http.StatusCreated)
+	id := addService(t, c, srv, "web", mgmtclient.CertificateFile{Data: b64(f.site.DER), Format: "cer"})
+	poll(t, c, srv, id)
+	poll(t, c, srv, id)
+	before := call(t, c, http.MethodGet, certsURL(srv), nil, version).body
+	// Every change is saved at once, before Close.
+	saved, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(saved, []byte(thumb(f.site.DER))) || !bytes.Contains(saved, []byte(thumb(f.certs[0].DER))) {
+		t.Errorf("the state file lacks a certificate before Close:\n%s", saved)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode = %04o, want 0600", st.Mode().Perm())
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*tmp*")); len(leftovers) != 0 {
+		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+
+	// Restart with no Trust, no Services and no Subscription: all come
+	// from the state file.
+	srv2 := startServer(t, mgmttest.Config{StatePath: path, Now: clk.Now})
+	defer srv2.Close()
+	if srv2.Subscription != "my-sub" {
+		t.Errorf("Subscription after restart = %q, want my-sub", srv2.Subscription)
+	}
+	if got, want := srv2.ManagementCertificates(), sorted(thumb(f.admin.DER), thumb(f.certs[0].DER)); !slices.Equal(got, want) {
+		t.Errorf("ManagementCertificates after restart = %v, want %v", got, want)
+	}
+	if got := srv2.ServiceCertificates("web"); !slices.Equal(got, []string{thumb(f.site.DER)}) {
+		t.Errorf("ServiceCertificates(web) after restart = %v, want the site certificate", got)
+	}
+	after := call(t, client(t, srv2, f.admin), http.MethodGet, certsURL(srv2), nil, version).body
+	if !bytes.Equal(before, after) {
+		t.Errorf("list after restart =\n%s\nwant (Created kept)\n%s", after, before)
+	}
+}
+
+func TestStateMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.json")
+	srv := startServer(t, mgmttest.Config{StatePath: path})
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the state file was not created: %v", err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil || v["subscription"] != mgmttest.DefaultSubscription {
+		t.Errorf("state file = %s (%v), want JSON with the default subscription", data, err)
+	}
+}
+
+func TestStateErrors(t *testing.T) {
+	f := testFixture(t)
+	valid := func(edit func(m map[string]any)) string {
+		m := map[string]any{
+			"version":      1,
+			"subscription": mgmttest.DefaultSubscription,
+			"managementCertificates": []any{
+				map[string]any{"thumbprint": thumb(f.admin.DER), "data": b64(f.admin.DER), "created": fixedNow},
+			},
+			"services": []any{map[string]any{"name": "web", "certificates": []any{}}},
+		}
+		if edit != nil {
+			edit(m)
+		}
+		data, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	mgmt := func(c map[string]any) func(m map[string]any) {
+		return func(m map[string]any) { m["managementCertificates"] = []any{c} }
+	}
+	tests := []struct {
+		name, content, subscription, reason string
+	}{
+		{name: "not JSON", content: "hello", reason: "not a valid emulator state"},
+		{name: "empty", content: "", reason: "not a valid emulator state"},
+		{name: "truncated", content: valid(nil)[:40], reason: "not a valid emulator state"},
+		{name: "trailing data", content: valid(nil) + "{}", reason: "data after"},
+		{name: "unknown field", content: valid(func(m map[string]any) { m["extra"] = 1 }), reason: "not a valid emulator state"},
+		{name: "no version", content: valid(func(m map[string]any) { delete(m, "version") }), reason: "version 0"},
+		{name: "future version", content: valid(func(m map[string]any) { m["version"] = 2 }), reason: "version 2"},
+		{name: "no subscription", content: valid(func(m map[string]any) { m["subscription"] = "" }), reason: "subscription"},
+		{name: "certificate data", content: valid(mgmt(map[string]any{"thumbprint": "AA", "data": b64([]byte("junk"))})), reason: "management certificate 1"},
+		{name: "thumbprint mismatch", content: valid(mgmt(map[string]any{"thumbprint": thumb(f.certs[0].DER), "data": b64(f.admin.DER)})), reason: "does not match"},
+		{name: "ECDSA management certificate", content: valid(mgmt(map[string]any{"thumbprint": thumb(f.ecCert.Raw), "data": b64(f.ecCert.Raw)})), reason: "not RSA"},
+		{name: "duplicate service", content: valid(func(m map[string]any) {
+			m["services"] = []any{map[string]any{"name": "web"}, map[string]any{"name": "WEB"}}
+		}), reason: "listed twice"},
+		{name: "bad service certificate", content: valid(func(m map[string]any) {
+			m["services"] = []any{map[string]any{"name": "web", "certificates": []any{map[string]any{"thumbprint": "x", "data": "AAAA"}}}}
+		}), reason: "hosted service web"},
+		{name: "another subscription", content: valid(nil), subscription: "other-sub", reason: "holds subscription " + mgmttest.DefaultSubscription},
+		{name: "a directory", reason: "cannot read it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.json")
+			if tt.name == "a directory" {
+				if err := os.Mkdir(path, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.Stat(path)
+			srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{StatePath: path, Subscription: tt.subscription, Trust: []*x509.Certificate{f.certs[1].Cert}})
+			var se *mgmttest.StateError
+			if !errors.As(err, &se) {
+				if srv != nil {
+					srv.Close()
+				}
+				t.Fatalf("NewUnstartedServer(%s) error = %v, want a *StateError", tt.name, err)
+			}
+			if se.Path != path || !strings.Contains(err.Error(), tt.reason) || !strings.Contains(err.Error(), path) {
+				t.Errorf("error = %q (path %q), want the path and %q", err, se.Path, tt.reason)
+			}
+			after, _ := os.Stat(path)
+			if !after.ModTime().Equal(before.ModTime()) || after.Size() != before.Size() || after.IsDir() != before.IsDir() {
+				t.Errorf("the state file changed")
+			}
+			if !before.IsDir() {
+				if data, _ := os.ReadFile(path); string(data) != tt.content {
+					t.Errorf("the state file now holds %q, want it unchanged", data)
+				}
+			}
+		})
+	}
+	// The valid base file loads, so the cases above fail for their reason.
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, []byte(valid(nil)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgmttest.NewUnstartedServer(mgmttest.Config{StatePath: path}); err != nil {
+		t.Errorf("NewUnstartedServer(valid state) = %v", err)
+	}
+}
+
+func TestCloseIsGraceful(t *testing.T) {
+	f := testFixture(t)
+	l := newLogs()
+	path := filepath.Join(t.TempDir(), "state.json")
+	srv := startServer(t, mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, StatePath: path, Logf: l.Logf})
+	c := client(t, srv, f.admin)
+	// A request held in flight by a long delay fault.
+	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultDelay, Delay: time.Hour})
+	done := make(chan response, 1)
+	go func() {
+		r, err := send(context.Background(), c, http.MethodPost, certsURL(srv), marshal(t, addBody(f.certs[0])), version)
+		if err != nil {
+			t.Errorf("the request in flight failed: %v", err)
+			r = &response{}
+		}
+		done <- *r
+	}()
+	l.wait(t, "fault delay: holding")
+	if err := srv.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// The request in flight was answered, not dropped: closing ended its
+	// delay and it completed.
+	wantStatus(t, "the request in flight", <-done, http.StatusCreated)
+	l.wait(t, "server closing")
+	// Its effect was saved.
+	data, err := os.ReadFile(path)
+	if err != nil || !bytes.Contains(data, []byte(thumb(f.certs[0].DER))) {
+		t.Errorf("state after Close = %s, %v; want the certificate added in flight", data, err)
+	}
+	// No new connections.
+	if _, err := send(context.Background(), client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version); err == nil {
+		t.Error("a request after Close succeeded")
+	}
+	if err := srv.Close(); err != nil {
+		t.Errorf("second Close = %v, want nil", err)
+	}
+	if err := srv.Start(); err == nil {
+		t.Error("Start after Close succeeded")
+	}
+}
+
+func TestShutdownWithEndedContext(t *testing.T) {
+	f := testFixture(t)
+	path := filepath.Join(t.TempDir(), "state.json")
+	srv := startServer(t, mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, StatePath: path})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown(ended context) = %v, want nil or context.Canceled", err)
+	}
+	if _, err := send(context.Background(), client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version); err == nil {
+		t.Error("a request after Shutdown succeeded")
+	}
+	if data, err := os.ReadFile(path); err != nil || !bytes.Contains(data, []byte(thumb(f.admin.DER))) {
+		t.Errorf("state after Shutdown = %s, %v; want it saved", data, err)
+	}
+}
