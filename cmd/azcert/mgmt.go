@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -170,6 +171,9 @@ func withTimeout(cmd *cobra.Command, o *mgmtOptions) (context.Context, context.C
 
 // azureHint adds advice to the errors users can act on.
 func azureHint(err error, s *mgmtSession) error {
+	if errors.As(err, new(*mgmtclient.OperationError)) && strings.Contains(err.Error(), "AES") {
+		return withHint(err, "re-encrypt it for Cloud Services: azcert export --pfx FILE --pfx-profile compat --out compat.pfx")
+	}
 	var e *mgmtclient.Error
 	if errors.As(err, &e) {
 		switch {

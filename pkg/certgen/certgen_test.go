@@ -135,6 +135,14 @@ func TestValidate(t *testing.T) {
 			r.NotBefore = fixedNow.Add(-48 * time.Hour)
 			r.NotAfter = fixedNow.Truncate(time.Second)
 		}, check: wantValidityError("in the past")},
+		{name: "not after later in the same second as now", modify: func(r *certgen.Request) {
+			// X.509 keeps whole seconds: the certificate would end at
+			// 15:09:26, before the request's 15:09:26.536.
+			r.NotAfter = fixedNow.Add(300 * time.Millisecond)
+		}, check: wantValidityError("in the past")},
+		{name: "not after a second after now", modify: func(r *certgen.Request) {
+			r.NotAfter = fixedNow.Add(time.Second)
+		}},
 		{name: "not after before not before", modify: func(r *certgen.Request) {
 			r.NotBefore = fixedNow.Add(48 * time.Hour)
 			r.NotAfter = fixedNow.Add(24 * time.Hour)

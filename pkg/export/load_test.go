@@ -76,6 +76,8 @@ func TestLoad(t *testing.T) {
 	}{
 		{name: "DER certificate", in: f.leaf.DER, format: FormatDER, leaf: f.leaf.Cert},
 		{name: "PEM certificate", in: leafPEM, format: FormatPEM, leaf: f.leaf.Cert, blocks: []string{"CERTIFICATE"}},
+		{name: "PEM with BOM", in: concat([]byte("\xef\xbb\xbf"), leafPEM), format: FormatPEM, leaf: f.leaf.Cert, blocks: []string{"CERTIFICATE"}},
+		{name: "PEM with BOM, CRLF, cert and key", in: concat([]byte("\xef\xbb\xbf"), bytes.ReplaceAll(concat(leafPEM, keyPKCS8), []byte("\n"), []byte("\r\n"))), format: FormatPEM, leaf: f.leaf.Cert, hasKey: true, blocks: []string{"CERTIFICATE", "PRIVATE KEY"}},
 		{name: "PEM with CRLF and leading blank lines", in: concat([]byte("\r\n\r\n"), bytes.ReplaceAll(leafPEM, []byte("\n"), []byte("\r\n"))), format: FormatPEM, leaf: f.leaf.Cert, blocks: []string{"CERTIFICATE"}},
 		{name: "PEM cert then PKCS#8 key", in: concat(leafPEM, keyPKCS8), format: FormatPEM, leaf: f.leaf.Cert, hasKey: true, blocks: []string{"CERTIFICATE", "PRIVATE KEY"}},
 		{name: "PEM PKCS#8 key then cert", in: concat(keyPKCS8, leafPEM), format: FormatPEM, leaf: f.leaf.Cert, hasKey: true, blocks: []string{"PRIVATE KEY", "CERTIFICATE"}},
@@ -307,6 +309,7 @@ func TestParseKeyPEM(t *testing.T) {
 		{name: "PKCS#8", in: keyPKCS8},
 		{name: "PKCS#1", in: pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(f.key))},
 		{name: "after a certificate", in: concat(CertPEM(f.leaf.Cert), keyPKCS8)},
+		{name: "with BOM", in: concat([]byte("\xef\xbb\xbf"), keyPKCS8)},
 		{name: "encrypted", in: pemBlock("ENCRYPTED PRIVATE KEY", randomBytes), wantErr: "encrypted"},
 		{name: "certificate only", in: CertPEM(f.leaf.Cert), wantErr: "no PEM private key"},
 		{name: "empty", in: nil, wantErr: "no PEM private key"},

@@ -459,8 +459,17 @@ func openServiceCert(format, data, password string) ([]byte, string) {
 	if err != nil {
 		return nil, notValid
 	}
+	// Cloud Services does not accept AES-encrypted .pfx files (Microsoft:
+	// "AES256-SHA256 encrypted certificates aren't supported"; export with
+	// TripleDES-SHA1).
+	if b.PFX != nil && strings.Contains(b.PFX.CertEncryption+b.PFX.KeyEncryption, "AES") {
+		return nil, msgAESPFX
+	}
 	return b.Cert.Raw, ""
 }
+
+// msgAESPFX is the failure of an operation that uploads an AES-encrypted .pfx.
+const msgAESPFX = "The certificate file is encrypted with AES-256, which Cloud Services does not support. Export it with TripleDES-SHA1."
 
 func (s *Server) deleteService(w http.ResponseWriter, id, name, seg string) {
 	thumb, ok := parseASMThumbprint(seg)

@@ -89,7 +89,7 @@ func TestAddServiceCertificate(t *testing.T) {
 		}
 	}
 	// The same certificate again succeeds (the real service is idempotent).
-	id2 := addService(t, c, srv, "web", mgmtclient.CertificateFile{Data: b64(sitePFX(t, export.ProfileModern, "other")), Format: "pfx", Password: "other"})
+	id2 := addService(t, c, srv, "web", mgmtclient.CertificateFile{Data: b64(sitePFX(t, export.ProfileCompat, "other")), Format: "pfx", Password: "other"})
 	if id2 == id {
 		t.Errorf("two operations have the same id %s", id)
 	}
@@ -251,5 +251,22 @@ func TestServiceCertificatesUnknownService(t *testing.T) {
 	}
 	if got := srv.ServiceCertificates("web"); got == nil || len(got) != 0 {
 		t.Errorf("ServiceCertificates(web) = %#v, want an empty list", got)
+	}
+}
+
+// TestAESPFXRefused: Cloud Services does not accept AES-encrypted .pfx
+// files, so the emulator's operation fails for the modern profile.
+func TestAESPFXRefused(t *testing.T) {
+	f := testFixture(t)
+	srv, _ := newServer(t, nil)
+	c := client(t, srv, f.admin)
+	id := addService(t, c, srv, "web", mgmtclient.CertificateFile{Data: b64(sitePFX(t, export.ProfileModern, "pw")), Format: "pfx", Password: "pw"})
+	poll(t, c, srv, id) // the first poll is always InProgress
+	op := poll(t, c, srv, id)
+	if op.Status != mgmtclient.StatusFailed || op.Error == nil || !strings.Contains(op.Error.Message, "AES-256") {
+		t.Errorf("AES .pfx: operation = %+v, want Failed mentioning AES-256", op)
+	}
+	if got := srv.ServiceCertificates("web"); len(got) != 0 {
+		t.Errorf("AES .pfx stored: %v", got)
 	}
 }
