@@ -197,6 +197,12 @@ func Generate(r Request) (*Result, error) {
 
 // Sign builds and self-signs the certificate for an existing key.
 func Sign(r Request, key *rsa.PrivateKey) (*Result, error) {
+	if r.KeySize == 0 {
+		r.KeySize = key.N.BitLen()
+	}
+	if r.KeySize != key.N.BitLen() {
+		return nil, fmt.Errorf("the key has %d bits but the request asks for %d", key.N.BitLen(), r.KeySize)
+	}
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}

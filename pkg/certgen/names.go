@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -72,9 +73,16 @@ var idnaProfile = idna.New(
 // the whole leftmost label, and IPv4 and IPv6 addresses. A single trailing
 // dot (a fully qualified name) is dropped.
 func ParseName(s string) (Name, error) {
+	input := s
 	if s == "" {
 		return Name{}, &NameError{Name: s, Reason: "the name is empty"}
 	}
+	if !utf8.ValidString(s) {
+		return Name{}, &NameError{Name: s, Reason: "the name is not valid UTF-8 (is the terminal or file in another encoding?)"}
+	}
+	// The ideographic and full-width full stops are dots to IDNA (UTS #46);
+	// turn them into dots first, so a trailing one is dropped like ".".
+	s = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(s)
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || r == ' ' || r == '\t' {
 			return Name{}, &NameError{Name: s, Reason: "the name contains a space or a control character"}
@@ -85,7 +93,7 @@ func ParseName(s string) (Name, error) {
 			return Name{}, &NameError{Name: s, Reason: "an IPv6 zone cannot go into a certificate"}
 		}
 		ip = ip.Unmap()
-		return Name{Input: s, ASCII: ip.String(), Unicode: ip.String(), Kind: KindIP, IP: ip}, nil
+		return Name{Input: input, ASCII: ip.String(), Unicode: ip.String(), Kind: KindIP, IP: ip}, nil
 	}
 	if strings.Contains(s, "://") || strings.ContainsAny(s, "/:@") {
 		return Name{}, &NameError{Name: s, Reason: "give a host name, not a URL or host:port"}
@@ -119,7 +127,7 @@ func ParseName(s string) (Name, error) {
 	if kind == KindWildcard {
 		ascii, unicode = "*."+ascii, "*."+unicode
 	}
-	return Name{Input: s, ASCII: ascii, Unicode: unicode, Kind: kind}, nil
+	return Name{Input: input, ASCII: ascii, Unicode: unicode, Kind: kind}, nil
 }
 
 // ParseNames validates names in order and refuses duplicates (compared in

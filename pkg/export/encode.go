@@ -28,16 +28,17 @@ type PFXOptions struct {
 
 // EncodePFX encodes key, cert and chain as a PKCS#12 file.
 func EncodePFX(key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, opts PFXOptions) ([]byte, error) {
-	var enc *pkcs12.Encoder
-	switch opts.Profile {
-	case "", ProfileCompat:
-		enc = pkcs12.LegacyDES
-	case ProfileModern:
-		enc = pkcs12.Modern2023
-	default:
-		if _, err := ParseProfile(string(opts.Profile)); err != nil {
+	profile := ProfileCompat
+	if opts.Profile != "" {
+		p, err := ParseProfile(string(opts.Profile))
+		if err != nil {
 			return nil, err
 		}
+		profile = p
+	}
+	enc := pkcs12.LegacyDES
+	if profile == ProfileModern {
+		enc = pkcs12.Modern2023
 	}
 	if opts.Rand != nil {
 		enc = enc.WithRand(opts.Rand)

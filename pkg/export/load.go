@@ -9,10 +9,12 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -50,10 +52,11 @@ func Sniff(data []byte) Format {
 	if !ok || len(body) < 3 {
 		return FormatUnknown
 	}
-	switch body[0] {
-	case 0x02:
+	switch {
+	case bytes.HasPrefix(body, []byte{0x02, 0x01, 0x03}):
+		// PFX ::= SEQUENCE { version INTEGER {v3(3)}, ...
 		return FormatPKCS12
-	case 0x30:
+	case body[0] == 0x30:
 		return FormatDER
 	}
 	return FormatUnknown
@@ -171,10 +174,20 @@ func describeUnknown(data []byte) string {
 		return "the input is XML or HTML, not a certificate, .pem or .pfx (a .publishsettings file needs --publish-settings)"
 	case utf8.Valid(data[:min(len(data), 512)]) && isBase64ish(data):
 		return "the input is text without PEM markers; if it is base64, wrap it in -----BEGIN CERTIFICATE----- lines or decode it first"
+	case isDERKey(data):
+		return "the input is a DER private key without its certificate; convert it to PEM (openssl pkey -inform der) and pass it with --key"
 	case len(data) > 0 && data[0] == 0x30:
 		return "the input is DER but neither a certificate nor a .pfx (truncated or another ASN.1 structure)"
 	}
 	return "the input is not a certificate (DER or PEM) or a .pfx"
+}
+
+func isDERKey(data []byte) bool {
+	if _, err := x509.ParsePKCS8PrivateKey(data); err == nil {
+		return true
+	}
+	_, err := x509.ParsePKCS1PrivateKey(data)
+	return err == nil
 }
 
 func isBase64ish(data []byte) bool {
@@ -208,7 +221,16 @@ func loadPEM(data []byte) (*Bundle, error) {
 		b.Blocks = append(b.Blocks, block.Type)
 		switch block.Type {
 		case "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE":
-			cert, err := x509.ParseCertificate(block.Bytes)
+			der := block.Bytes
+			if block.Type == "TRUSTED CERTIFICATE" {
+				// OpenSSL's -trustout appends its trust settings after the
+				// certificate; keep the certificate.
+				var raw asn1.RawValue
+				if _, err := asn1.Unmarshal(der, &raw); err == nil {
+					der = raw.FullBytes
+				}
+			}
+			cert, err := x509.ParseCertificate(der)
 			if err != nil {
 				return nil, &InputError{Reason: fmt.Sprintf("PEM block %d (%s) does not parse", i+1, block.Type), Err: err}
 			}
@@ -317,17 +339,20 @@ func loadPFX(data []byte, password PasswordFunc) (*Bundle, error) {
 	}
 	// Files from the portal and publish settings use an empty password; try
 	// it before asking, as Windows does.
-	key, cert, chain, err := pkcs12.DecodeChain(data, "")
+	key, cert, chain, err := decodeBounded(data, "")
 	if err != nil && isPasswordError(err) && password != nil {
 		pw, perr := password()
 		if perr != nil {
 			return nil, perr
 		}
-		key, cert, chain, err = pkcs12.DecodeChain(data, pw)
+		key, cert, chain, err = decodeBounded(data, pw)
 	}
 	if err != nil {
 		if isPasswordError(err) {
 			return nil, &InputError{Reason: "cannot open the .pfx", Err: ErrWrongPassword}
+		}
+		if errors.Is(err, ErrTooSlow) {
+			return nil, &InputError{Reason: "cannot open the .pfx", Err: err}
 		}
 		return nil, &InputError{Reason: "cannot decode the .pfx", Err: err}
 	}
@@ -338,6 +363,38 @@ func loadPFX(data []byte, password PasswordFunc) (*Bundle, error) {
 	all := append([]*x509.Certificate{cert}, chain...)
 	leaf, rest := pickLeaf(all, signer)
 	return &Bundle{Format: FormatPKCS12, Cert: leaf, Chain: rest, Key: signer, PFX: info}, nil
+}
+
+// PFXDecodeTimeout bounds the time spent decrypting one .pfx. InspectPFX
+// bounds the iteration counts it can see, but a key bag nested inside an
+// encrypted safe is only visible after decryption; real files decode in
+// well under a second.
+var PFXDecodeTimeout = 20 * time.Second
+
+// ErrTooSlow reports a .pfx whose decryption exceeded PFXDecodeTimeout.
+var ErrTooSlow = errors.New("decrypting the .pfx takes too long: it asks for an unreasonable amount of key derivation")
+
+func decodeBounded(data []byte, password string) (any, *x509.Certificate, []*x509.Certificate, error) {
+	type result struct {
+		key   any
+		cert  *x509.Certificate
+		chain []*x509.Certificate
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		k, c, ch, err := pkcs12.DecodeChain(data, password)
+		done <- result{k, c, ch, err}
+	}()
+	t := time.NewTimer(PFXDecodeTimeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.key, r.cert, r.chain, r.err
+	case <-t.C:
+		// The goroutine finishes on its own; a command exits long before.
+		return nil, nil, nil, ErrTooSlow
+	}
 }
 
 func isPasswordError(err error) bool {

@@ -12,7 +12,8 @@ type Profile string
 
 const (
 	// ProfileCompat is 3DES for key and certificates with an HMAC-SHA-1 MAC
-	// (go-pkcs12's LegacyDES, OpenSSL's -descert). Every Windows version,
+	// (go-pkcs12's LegacyDES; OpenSSL 3's -certpbe PBE-SHA1-3DES -keypbe
+	// PBE-SHA1-3DES -macalg sha1). Every Windows version,
 	// Cloud Services, App Service, OpenSSL 1.x and 3.x, Java and Node read it.
 	ProfileCompat Profile = "compat"
 	// ProfileModern is PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA-256 and an
@@ -171,6 +172,11 @@ type pbes2Params struct {
 	EncryptionScheme  algorithmIdentifier
 }
 
+type pbmac1Params struct {
+	KeyDerivationFunc algorithmIdentifier
+	MessageAuthScheme algorithmIdentifier
+}
+
 type pbkdf2Params struct {
 	Salt       asn1.RawValue
 	Iterations int
@@ -203,7 +209,20 @@ func InspectPFX(der []byte) (*PFXInfo, error) {
 			info.MAC = "OID " + oid
 		}
 		info.MACIterations = pfx.MacData.Iterations
-		if err := info.noteIterations(pfx.MacData.Iterations); err != nil {
+		if pfx.MacData.Mac.Algorithm.Algorithm.Equal(oidPBMAC1) {
+			// RFC 9579: the iteration count that matters is PBKDF2's, in
+			// the PBMAC1 parameters.
+			var p pbmac1Params
+			if err := unmarshalAll(pfx.MacData.Mac.Algorithm.Parameters.FullBytes, &p); err != nil {
+				return nil, fmt.Errorf("%w: PBMAC1 parameters: %v", ErrNotPFX, err)
+			}
+			var kdf pbkdf2Params
+			if err := unmarshalAll(p.KeyDerivationFunc.Parameters.FullBytes, &kdf); err != nil {
+				return nil, fmt.Errorf("%w: PBMAC1 key derivation parameters: %v", ErrNotPFX, err)
+			}
+			info.MACIterations = kdf.Iterations
+		}
+		if err := info.noteIterations(info.MACIterations); err != nil {
 			return nil, err
 		}
 	}

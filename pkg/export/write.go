@@ -161,8 +161,14 @@ func WriteFiles(files []File, force bool) (err error) {
 			}
 		}
 		if force {
+			_, statErr := os.Lstat(f.Path)
 			if err := os.Rename(temps[i], f.Path); err != nil {
 				return &OutputError{Path: f.Path, Reason: "moving it into place", Err: unwrapLinkError(err)}
+			}
+			// A file that did not exist before is removed again on failure;
+			// one that was replaced cannot be brought back.
+			if errors.Is(statErr, fs.ErrNotExist) {
+				created = append(created, f.Path)
 			}
 			continue
 		}
