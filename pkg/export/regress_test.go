@@ -49,7 +49,7 @@ func TestPBMAC1IterationsCounted(t *testing.T) {
 	if info.MAC != "PBMAC1" || info.MACIterations != 2048 {
 		t.Errorf("InspectPFX(Modern2026) MAC = %s with %d iterations, want PBMAC1 with 2048", info.MAC, info.MACIterations)
 	}
-	big, err := pkcs12.Modern2026.WithIterations(MaxIterations + 1).Encode(f.key, f.leaf.Cert, nil, "pw")
+	big, err := pkcs12.Modern2026.WithIterations(MaxIterations+1).Encode(f.key, f.leaf.Cert, nil, "pw")
 	if err != nil {
 		t.Fatal(err)
 	}
