@@ -424,3 +424,27 @@ func FuzzParsePublishSettings(f *testing.F) {
 		_, _ = mgmtclient.ParsePublishSettings(data)
 	})
 }
+
+// TestDefaultLimit registers management certificates up to the default
+// limit of 100 (the trusted one counts) and checks the 101st is refused
+// with an answer IsLimit recognises.
+func TestDefaultLimit(t *testing.T) {
+	admin, adminKey := testCert(t, "admin", 0)
+	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}})
+	c := newClient(t, srv, tlsCert(admin, adminKey), nil)
+	ctx := context.Background()
+	for i := 1; i < 100; i++ {
+		cert, _ := testCert(t, fmt.Sprintf("deploy-%d", i), 1)
+		if _, err := c.RegisterManagementCertificate(ctx, cert); err != nil {
+			t.Fatalf("certificate %d: %v", i+1, err)
+		}
+	}
+	cert, _ := testCert(t, "one-too-many", 1)
+	_, err := c.RegisterManagementCertificate(ctx, cert)
+	if !mgmtclient.IsLimit(err) {
+		t.Errorf("the 101st certificate: err = %v, want a limit error", err)
+	}
+	if n := len(srv.ManagementCertificates()); n != 100 {
+		t.Errorf("registered = %d, want 100", n)
+	}
+}
