@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
+	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // testFactory returns a factory with in-memory streams and a fixed clock.
@@ -239,4 +241,55 @@ func TestColorOnlyOnTerminal(t *testing.T) {
 	if strings.Contains(errOut.String(), "\x1b[") || errOut.String() != "azcert: error: boom\n" {
 		t.Errorf("printError without a terminal = %q", errOut)
 	}
+}
+
+// TestDeleteAsksOnTerminal: on a terminal, delete asks, and only "y" or
+// "yes" deletes.
+func TestDeleteAsksOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	f, _, errOut := testFactory(t, "", nil, map[string]string{"AZCERT_PASSWORD": "del-Pa55"})
+	for _, name := range []string{"mgmt", "victim"} {
+		if code := run([]string{"new", name, "--for", "management", "--out-dir", dir, "-q"}, f); code != 0 {
+			t.Fatalf("new %s: %d %s", name, code, errOut)
+		}
+	}
+	mgmt := readTestCert(t, filepath.Join(dir, "mgmt.cer"))
+	victim := readTestCert(t, filepath.Join(dir, "victim.cer"))
+	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{mgmt, victim}})
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"delete", filepath.Join(dir, "victim.cer"), "--endpoint", srv.URL, "--ca-file", ca,
+		"--subscription", srv.Subscription, "--auth-cert", filepath.Join(dir, "mgmt.pfx"), "--auth-password", "env:AZCERT_PASSWORD"}
+	for _, tt := range []struct {
+		answer string
+		code   int
+		left   int
+	}{{"n\n", exitUsage, 2}, {"\n", exitUsage, 2}, {"yes\n", exitOK, 1}} {
+		f, out, errOut := testFactory(t, tt.answer, []string{}, map[string]string{"AZCERT_PASSWORD": "del-Pa55"})
+		code := run(args, f)
+		if code != tt.code {
+			t.Errorf("answer %q: exit %d, want %d; stderr %s", tt.answer, code, tt.code, errOut)
+		}
+		if !strings.Contains(errOut.String(), "Delete management certificate") || !strings.Contains(errOut.String(), "[y/N]") {
+			t.Errorf("answer %q: no confirmation question in %q", tt.answer, errOut)
+		}
+		if n := len(srv.ManagementCertificates()); n != tt.left {
+			t.Errorf("answer %q: %d certificates left, want %d (stdout %q)", tt.answer, n, tt.left, out)
+		}
+	}
+}
+
+func readTestCert(t *testing.T, path string) *x509.Certificate {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := export.Load(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Cert
 }
