@@ -157,6 +157,8 @@ func newRootCmd(f *factory) *cobra.Command {
 		newExportCmd(f),
 		newThumbprintCmd(f),
 		newShowCmd(f),
+		newCheckCmd(f),
+		newPolicyCmd(f),
 		newUploadCmd(f),
 		newListCmd(f),
 		newDeleteCmd(f),

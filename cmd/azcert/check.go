@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/pkg/check"
+)
+
+type checkOptions struct {
+	input      string
+	target     string
+	domains    []string
+	inPassword string
+}
+
+func newCheckCmd(f *factory) *cobra.Command {
+	opts := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check <file> --for {service|management|apim-client}",
+		Short: "Check a certificate against Azure's requirements",
+		Long: `Check a certificate or .pfx against what Azure requires for a use, and
+print one finding per rule: PASS, WARN or FAIL, with the reason and what to
+do. Exit 0 when nothing FAILs, 4 otherwise.
+
+Rules (ids, for -o json): x509-version, key-type, key-size (RSA >= 2048),
+private-key (a cloud service and API Management need the .pfx with its key),
+key-match, key-usage (keyEncipherment for a service, digitalSignature for
+client certificates), ext-key-usage (serverAuth / clientAuth), names (they
+cover every --domain), azure-domain (a service certificate must not name
+*.cloudapp.net and the like), validity (expired or not yet valid: FAIL;
+expiring within 30 days: WARN), pfx-encryption (AES: FAIL for a cloud
+service; RC2: WARN, OpenSSL 3 and Node cannot read it), signature-algorithm
+(SHA-1: WARN) and serial-number.`,
+		Example: `  # Is this .pfx ready for a cloud service on contoso.net?
+  azcert check contoso.net.pfx --for service --domain contoso.net --in-password env:PW
+
+  # A management certificate's public half
+  azcert check mgmt.cer --for management
+
+  # In a pipeline: pick one rule from the JSON
+  azcert check site.pfx --for service --in-password env:PW -o json | jq '.findings[] | select(.id=="validity")'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("give exactly one file to check (got %d)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.input = args[0]
+			return runCheck(f, cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.target, "for", "service", "what the certificate is for: service, management or apim-client")
+	fl.StringArrayVar(&opts.domains, "domain", nil, "a name the certificate must cover (repeatable)")
+	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx: "+inPasswordSyntax)
+	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"service", "management", "apim-client"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func runCheck(f *factory, cmd *cobra.Command, opts *checkOptions) error {
+	target, err := check.ParseTarget(opts.target)
+	if err != nil {
+		return &usageError{fmt.Errorf("--for: %w", err)}
+	}
+	if err := checkStdin([]string{opts.input}, map[string]string{"in-password": opts.inPassword}); err != nil {
+		return err
+	}
+	b, err := f.loadInput(cmd.Context(), opts.input, opts.inPassword, 0)
+	if err != nil {
+		return err
+	}
+	r := check.Run(b, check.Options{Target: target, Domains: opts.domains, Now: f.Now()})
+	r.File = displayName(opts.input)
+	if f.json() {
+		if err := writeJSON(f, r); err != nil {
+			return err
+		}
+	} else {
+		printReport(f, r)
+	}
+	if r.Failed() {
+		return &checkFailedError{fmt.Errorf("%s is not ready for %s: %d of %d checks failed", r.File, target.Describe(), r.Count(check.Fail), len(r.Findings))}
+	}
+	return nil
+}
+
+func printReport(f *factory, r *check.Report) {
+	w := bufio.NewWriter(f.IO.Out)
+	defer w.Flush()
+	head := fmt.Sprintf("%s as %s", r.File, r.Target.Describe())
+	if r.Profile != "" {
+		head += fmt.Sprintf(" (.pfx profile %s)", r.Profile)
+	}
+	fmt.Fprintln(w, f.IO.outLabel().Sprint(head))
+	for _, fd := range r.Findings {
+		level := string(fd.Level)
+		switch fd.Level {
+		case check.Pass:
+			level = f.IO.outGood().Sprint(level)
+		case check.Warn:
+			level = f.IO.outWarn().Sprint(level)
+		case check.Fail:
+			level = f.IO.outBad().Sprint(level)
+		}
+		fmt.Fprintf(w, "%s  %-20s %s\n", level, fd.ID, fd.Reason)
+		if fd.Remedy != "" {
+			fmt.Fprintf(w, "      %-20s -> %s\n", "", fd.Remedy)
+		}
+	}
+	fmt.Fprintf(w, "%d FAIL, %d WARN, %d PASS\n", r.Count(check.Fail), r.Count(check.Warn), r.Count(check.Pass))
+}

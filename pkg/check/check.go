@@ -1,0 +1,385 @@
+// Package check lints a certificate (and its .pfx) against what Azure
+// requires of it for a given use: an SSL certificate for a cloud service, a
+// management certificate, or a client certificate API Management presents
+// to a back end. Every rule yields one finding, PASS, WARN or FAIL, with a
+// reason and, unless it passed, what to do about it.
+package check
+
+import (
+	"crypto/x509"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/export"
+)
+
+// Target is the use a certificate is checked for.
+type Target string
+
+const (
+	// Service is an SSL certificate uploaded to a cloud service.
+	Service Target = "service"
+	// Management is a management certificate of a subscription.
+	Management Target = "management"
+	// APIMClient is a client certificate API Management presents to a back end.
+	APIMClient Target = "apim-client"
+)
+
+// Targets lists every target, for help and completion.
+var Targets = []Target{Service, Management, APIMClient}
+
+// ParseTarget accepts the names in Targets.
+func ParseTarget(s string) (Target, error) {
+	for _, t := range Targets {
+		if string(t) == s {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("unknown target %q (choose service, management or apim-client)", s)
+}
+
+// Describe names the target in words.
+func (t Target) Describe() string {
+	switch t {
+	case Service:
+		return "a cloud service SSL certificate"
+	case Management:
+		return "a management certificate"
+	case APIMClient:
+		return "an API Management client certificate"
+	}
+	return string(t)
+}
+
+// Level is a finding's verdict.
+type Level string
+
+const (
+	Pass Level = "PASS"
+	Warn Level = "WARN"
+	Fail Level = "FAIL"
+)
+
+// Finding is the result of one rule.
+type Finding struct {
+	ID     string `json:"id"`
+	Level  Level  `json:"level"`
+	Reason string `json:"reason"`
+	Remedy string `json:"remedy,omitempty"`
+}
+
+// Rule IDs, stable for scripts.
+const (
+	RuleVersion       = "x509-version"
+	RuleKeyType       = "key-type"
+	RuleKeySize       = "key-size"
+	RulePrivateKey    = "private-key"
+	RuleKeyMatch      = "key-match"
+	RuleKeyUsage      = "key-usage"
+	RuleExtKeyUsage   = "ext-key-usage"
+	RuleNames         = "names"
+	RuleAzureDomain   = "azure-domain"
+	RuleValidity      = "validity"
+	RulePFXEncryption = "pfx-encryption"
+	RuleSignature     = "signature-algorithm"
+	RuleSerial        = "serial-number"
+)
+
+// ExpiryWarning is how close to its end a certificate gets a WARN.
+const ExpiryWarning = 30 * 24 * time.Hour
+
+// Options tunes Run.
+type Options struct {
+	Target Target
+	// Domains, if set, must all be covered by the certificate's names.
+	Domains []string
+	// Now is the time validity is judged at; zero means time.Now().
+	Now time.Time
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	File     string         `json:"file"`
+	Target   Target         `json:"target"`
+	Profile  export.Profile `json:"profile"`
+	Findings []Finding      `json:"findings"`
+}
+
+// Failed reports whether any finding is a FAIL.
+func (r *Report) Failed() bool { return r.Count(Fail) > 0 }
+
+// Count returns how many findings have the level.
+func (r *Report) Count(l Level) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Level == l {
+			n++
+		}
+	}
+	return n
+}
+
+// Find returns the finding with the rule id.
+func (r *Report) Find(id string) (Finding, bool) {
+	for _, f := range r.Findings {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
+
+// Run applies every rule to the bundle.
+func Run(b *export.Bundle, o Options) *Report {
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	c := b.Cert
+	r := &Report{Target: o.Target}
+	if b.PFX != nil {
+		r.Profile = b.PFX.Profile
+	}
+	add := func(id string, l Level, reason, remedy string) {
+		if l == Pass {
+			remedy = ""
+		}
+		r.Findings = append(r.Findings, Finding{ID: id, Level: l, Reason: reason, Remedy: remedy})
+	}
+	newCert := "create a new one: azcert new <domain>"
+	if o.Target != Service {
+		newCert = "create a new one: azcert new <name> --for management"
+	}
+
+	if c.Version == 3 {
+		add(RuleVersion, Pass, "X.509 version 3", "")
+	} else {
+		add(RuleVersion, Fail, fmt.Sprintf("X.509 version %d; Azure requires version 3 (extensions)", c.Version), newCert)
+	}
+
+	typ, bits := export.KeyInfo(c)
+	if typ == "RSA" {
+		add(RuleKeyType, Pass, "RSA key", "")
+	} else {
+		add(RuleKeyType, Fail, fmt.Sprintf("%s key; Azure's certificate APIs require RSA", typ), newCert)
+	}
+	switch {
+	case typ != "RSA":
+		add(RuleKeySize, Fail, fmt.Sprintf("%s %d bits; Azure requires RSA of at least 2048 bits", typ, bits), newCert)
+	case bits >= 2048:
+		add(RuleKeySize, Pass, fmt.Sprintf("RSA %d bits (at least 2048)", bits), "")
+	default:
+		add(RuleKeySize, Fail, fmt.Sprintf("RSA %d bits; Azure requires at least 2048", bits), newCert)
+	}
+
+	switch {
+	case b.Key != nil:
+		add(RulePrivateKey, Pass, "the file holds the private key", "")
+	case o.Target == Management:
+		add(RulePrivateKey, Pass, "no private key: right for registering (upload the .cer); keep the .pfx to authenticate", "")
+	case o.Target == Service:
+		add(RulePrivateKey, Fail, "no private key: a cloud service needs a .pfx with the key to serve SSL", "check the .pfx instead, or export one: azcert export --pfx cert.pem --key key.pem")
+	default:
+		add(RulePrivateKey, Fail, "no private key: API Management needs a .pfx with the key to present it", "check the .pfx instead, or export one: azcert export --pfx cert.pem --key key.pem")
+	}
+	switch {
+	case b.Key == nil:
+		add(RuleKeyMatch, Pass, "no private key in the file to compare", "")
+	case b.KeyMatches():
+		add(RuleKeyMatch, Pass, "the private key belongs to the certificate", "")
+	default:
+		add(RuleKeyMatch, Fail, "the private key does not belong to the certificate", "export the .pfx again from the matching key and certificate")
+	}
+
+	checkKeyUsage(c, o.Target, add)
+	checkExtKeyUsage(c, o.Target, add)
+	checkNames(c, o.Domains, add)
+	if o.Target == Service {
+		var azure []string
+		for _, n := range append([]string{c.Subject.CommonName}, c.DNSNames...) {
+			if s := certgen.AzureOwnedSuffix(n); s != "" && n != "" {
+				azure = append(azure, n)
+			}
+		}
+		if len(azure) == 0 {
+			add(RuleAzureDomain, Pass, "no Azure-owned domain among the names", "")
+		} else {
+			add(RuleAzureDomain, Fail, fmt.Sprintf("%s is under a domain Azure owns; the certificate must name your custom domain", strings.Join(unique(azure), ", ")),
+				"create it for your domain (e.g. contoso.net) and point that domain at the Azure name with a CNAME")
+		}
+	} else {
+		add(RuleAzureDomain, Pass, "Azure-owned domains are fine for "+o.Target.Describe(), "")
+	}
+
+	switch {
+	case now.Before(c.NotBefore):
+		add(RuleValidity, Fail, "not valid until "+c.NotBefore.UTC().Format(time.DateTime+" MST"), "wait, or check the clock of the machine that made it")
+	case now.After(c.NotAfter):
+		add(RuleValidity, Fail, "expired on "+c.NotAfter.UTC().Format(time.DateTime+" MST"), newCert)
+	case c.NotAfter.Sub(now) < ExpiryWarning:
+		add(RuleValidity, Warn, fmt.Sprintf("expires on %s, in %d days", c.NotAfter.UTC().Format(time.DateOnly), int(math.Round(c.NotAfter.Sub(now).Hours()/24))), "rotate it soon: azcert rotate (cloud services) or azcert new + upload")
+	default:
+		add(RuleValidity, Pass, fmt.Sprintf("valid until %s (%d days)", c.NotAfter.UTC().Format(time.DateOnly), int(math.Round(c.NotAfter.Sub(now).Hours()/24))), "")
+	}
+
+	checkPFX(b.PFX, o.Target, add)
+
+	switch c.SignatureAlgorithm {
+	case x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		add(RuleSignature, Warn, "signed with SHA-1, which browsers and modern TLS stacks distrust", newCert)
+	case x509.MD2WithRSA, x509.MD5WithRSA:
+		add(RuleSignature, Fail, "signed with "+c.SignatureAlgorithm.String()+", which nothing accepts any more", newCert)
+	default:
+		add(RuleSignature, Pass, "signed with "+c.SignatureAlgorithm.String(), "")
+	}
+
+	serial := c.SerialNumber
+	switch {
+	case serial.Sign() <= 0:
+		add(RuleSerial, Warn, "the serial number is zero or negative, which RFC 5280 forbids and some clients reject", newCert)
+	case len(serial.Bytes()) > 20:
+		add(RuleSerial, Fail, fmt.Sprintf("the serial number is %d bytes; RFC 5280 allows at most 20", len(serial.Bytes())), newCert)
+	case len(serial.Bytes()) < 8:
+		add(RuleSerial, Warn, fmt.Sprintf("the serial number is only %d bytes; at least 8 random bytes are expected", len(serial.Bytes())), newCert)
+	default:
+		add(RuleSerial, Pass, fmt.Sprintf("serial number of %d bytes", len(serial.Bytes())), "")
+	}
+	return r
+}
+
+type addFunc func(id string, l Level, reason, remedy string)
+
+func checkKeyUsage(c *x509.Certificate, t Target, add addFunc) {
+	if c.KeyUsage == 0 {
+		add(RuleKeyUsage, Pass, "no key usage extension (any usage allowed)", "")
+		return
+	}
+	names := strings.Join(export.KeyUsageNames(c.KeyUsage), ", ")
+	if t == Service {
+		if c.KeyUsage&x509.KeyUsageKeyEncipherment == 0 {
+			add(RuleKeyUsage, Fail, "key usage "+names+" lacks keyEncipherment, which RSA key exchange in TLS needs", "create it with azcert new, which sets digitalSignature and keyEncipherment")
+			return
+		}
+		add(RuleKeyUsage, Pass, "key usage "+names+" includes keyEncipherment", "")
+		return
+	}
+	if c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		add(RuleKeyUsage, Fail, "key usage "+names+" lacks digitalSignature, which client authentication needs", "create it with azcert new --for management")
+		return
+	}
+	add(RuleKeyUsage, Pass, "key usage "+names+" includes digitalSignature", "")
+}
+
+func checkExtKeyUsage(c *x509.Certificate, t Target, add addFunc) {
+	want, wantName := x509.ExtKeyUsageClientAuth, "clientAuth"
+	if t == Service {
+		want, wantName = x509.ExtKeyUsageServerAuth, "serverAuth"
+	}
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		add(RuleExtKeyUsage, Pass, "no extended key usage extension (any usage allowed)", "")
+		return
+	}
+	names := strings.Join(export.ExtKeyUsageNames(c), ", ")
+	for _, u := range c.ExtKeyUsage {
+		if u == want || u == x509.ExtKeyUsageAny {
+			add(RuleExtKeyUsage, Pass, "extended key usage "+names+" includes "+wantName, "")
+			return
+		}
+	}
+	add(RuleExtKeyUsage, Fail, "extended key usage "+names+" lacks "+wantName+", which "+t.Describe()+" needs",
+		"create it with azcert new, which sets serverAuth and clientAuth")
+}
+
+func checkNames(c *x509.Certificate, domains []string, add addFunc) {
+	if len(domains) == 0 {
+		names := c.DNSNames
+		if len(names) == 0 && c.Subject.CommonName != "" {
+			names = []string{c.Subject.CommonName}
+		}
+		add(RuleNames, Pass, "names: "+orNone(strings.Join(names, ", "))+" (give --domain to check them)", "")
+		return
+	}
+	var missing []string
+	for _, d := range domains {
+		n, err := certgen.ParseName(d)
+		if err != nil {
+			missing = append(missing, d+" (not a valid name)")
+			continue
+		}
+		var verr error
+		if n.Kind == certgen.KindWildcard {
+			verr = wildcardCovered(c, n.ASCII)
+		} else {
+			verr = c.VerifyHostname(n.ASCII)
+		}
+		if verr != nil {
+			missing = append(missing, n.Unicode)
+		}
+	}
+	if len(missing) > 0 {
+		add(RuleNames, Fail, fmt.Sprintf("the certificate's names (%s) do not cover %s", orNone(strings.Join(c.DNSNames, ", ")), strings.Join(missing, ", ")),
+			"create it with every name the service answers to: azcert new "+strings.Join(domains, " "))
+		return
+	}
+	add(RuleNames, Pass, "covers "+strings.Join(domains, ", "), "")
+}
+
+// wildcardCovered reports whether the certificate holds the very wildcard.
+func wildcardCovered(c *x509.Certificate, w string) error {
+	for _, d := range c.DNSNames {
+		if strings.EqualFold(d, w) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s not in the certificate", w)
+}
+
+func checkPFX(p *export.PFXInfo, t Target, add addFunc) {
+	if p == nil {
+		add(RulePFXEncryption, Pass, "not a .pfx", "")
+		return
+	}
+	reencrypt := "re-encrypt it: azcert export --pfx FILE --pfx-profile compat --out compat.pfx"
+	switch p.Profile {
+	case export.ProfileCompat:
+		add(RulePFXEncryption, Pass, "encrypted with 3DES (compat), which every Windows version and Azure service reads", "")
+	case export.ProfileModern:
+		if t == Service {
+			add(RulePFXEncryption, Fail, "encrypted with AES-256 (modern); Cloud Services does not accept AES-encrypted .pfx files", reencrypt)
+		} else {
+			add(RulePFXEncryption, Pass, "encrypted with AES-256 (modern)", "")
+		}
+	case export.ProfileLegacyRC2:
+		add(RulePFXEncryption, Warn, "encrypted with RC2 (legacy); OpenSSL 3 without -legacy and Node 17+ cannot read it", reencrypt)
+	case export.ProfileUnencrypted:
+		add(RulePFXEncryption, Warn, "not encrypted: anyone who gets the file gets the key", "protect it with a password: azcert export --pfx FILE --password prompt --out protected.pfx")
+	default:
+		level := Warn
+		if t == Service && (strings.Contains(p.CertEncryption, "AES") || strings.Contains(p.KeyEncryption, "AES")) {
+			level = Fail
+		}
+		add(RulePFXEncryption, level, "unusual encryption: "+p.Describe(), reencrypt)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func unique(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[strings.ToLower(x)] {
+			seen[strings.ToLower(x)] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
