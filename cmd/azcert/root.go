@@ -159,6 +159,8 @@ func newRootCmd(f *factory) *cobra.Command {
 		newShowCmd(f),
 		newCheckCmd(f),
 		newPolicyCmd(f),
+		newCscfgCmd(f),
+		newRotateCmd(f),
 		newUploadCmd(f),
 		newListCmd(f),
 		newDeleteCmd(f),

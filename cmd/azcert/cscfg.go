@@ -1,0 +1,216 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/pkg/cscfg"
+	"github.com/azcert/azcert/pkg/export"
+)
+
+func newCscfgCmd(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cscfg <command>",
+		Short: "Read or change certificate thumbprints in a service configuration (.cscfg)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageErrorf("give a subcommand: azcert cscfg show or azcert cscfg set")
+		},
+	}
+	cmd.AddCommand(newCscfgShowCmd(f), newCscfgSetCmd(f))
+	return cmd
+}
+
+func newCscfgShowCmd(f *factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show <file.cscfg>",
+		Short: "List the certificates a service configuration names",
+		Example: `  azcert cscfg show ServiceConfiguration.Cloud.cscfg
+  azcert cscfg show ServiceConfiguration.Cloud.cscfg -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("give exactly one .cscfg file (got %d)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := f.readInput(args[0])
+			if err != nil {
+				return err
+			}
+			entries, err := cscfg.Parse(data)
+			if err != nil {
+				return inputErrorf("%s: %w", args[0], err)
+			}
+			if f.json() {
+				type row struct {
+					Role       string `json:"role"`
+					Name       string `json:"name"`
+					Thumbprint string `json:"thumbprint"`
+					Algorithm  string `json:"thumbprintAlgorithm"`
+				}
+				rows := []row{}
+				for _, e := range entries {
+					rows = append(rows, row{e.Role, e.Name, e.Thumbprint, e.Algorithm})
+				}
+				return writeJSON(f, rows)
+			}
+			if len(entries) == 0 {
+				f.IO.notef("%s names no certificates", args[0])
+				return nil
+			}
+			w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ROLE\tCERTIFICATE\tTHUMBPRINT\tALGORITHM")
+			for _, e := range entries {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", e.Role, e.Name, e.Thumbprint, e.Algorithm)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+type cscfgSetOptions struct {
+	file       string
+	name       string
+	role       string
+	thumbprint string
+	cert       string
+	csdef      string
+	inPassword string
+}
+
+func newCscfgSetCmd(f *factory) *cobra.Command {
+	opts := &cscfgSetOptions{}
+	cmd := &cobra.Command{
+		Use:   "set <file.cscfg> --name <name> {--thumbprint <T> | --cert <file>} [--role <role>]",
+		Short: "Set a certificate's thumbprint in a service configuration",
+		Long: `Set the thumbprint (upper case, thumbprintAlgorithm="sha1") of the certificate
+called --name in every role that declares it, or only in --role. Every other
+byte of the file stays as it was: comments, attribute order, indentation,
+line endings, a byte-order mark, and the file's mode. The file is replaced
+atomically.
+
+A name the configuration does not declare is exit 3, with the declared names.
+With --csdef the name must also be declared in the service definition.
+Invisible characters pasted from the Windows certificate dialog are removed
+from --thumbprint with a warning.`,
+		Example: `  # Point the SSL certificate at a new .cer
+  azcert cscfg set ServiceConfiguration.Cloud.cscfg --name SSL --cert contoso.net.cer
+
+  # One role only, checked against the service definition
+  azcert cscfg set ServiceConfiguration.Cloud.cscfg --name SSL --role WebRole1 \
+    --thumbprint 3B4E0C1F9A2B6D7E8F9012345678ABCDEF012345 --csdef ServiceDefinition.csdef`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("give exactly one .cscfg file (got %d)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.file = args[0]
+			return runCscfgSet(f, cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.name, "name", "", "the certificate's name in the configuration (required)")
+	fl.StringVar(&opts.role, "role", "", "change only this role")
+	fl.StringVar(&opts.thumbprint, "thumbprint", "", "the new SHA-1 thumbprint")
+	fl.StringVar(&opts.cert, "cert", "", "take the thumbprint from this certificate file")
+	fl.StringVar(&opts.csdef, "csdef", "", "service definition (.csdef) that must declare the certificate")
+	fl.StringVar(&opts.inPassword, "in-password", "", "password source when --cert is a .pfx: "+inPasswordSyntax)
+	_ = cmd.MarkFlagFilename("csdef", "csdef")
+	return cmd
+}
+
+func runCscfgSet(f *factory, cmd *cobra.Command, opts *cscfgSetOptions) error {
+	if opts.name == "" {
+		return usageErrorf("--name is required: the certificate's name in the configuration")
+	}
+	if (opts.thumbprint == "") == (opts.cert == "") {
+		return usageErrorf("give the new thumbprint with --thumbprint or --cert (one of them)")
+	}
+	if opts.file == "-" {
+		return usageErrorf("cscfg set edits a file in place; give its path")
+	}
+	thumb, err := f.thumbprintArg(cmd, opts.thumbprint, opts.cert, opts.inPassword)
+	if err != nil {
+		return err
+	}
+	changed, err := f.setCscfg(opts.file, opts.name, opts.role, thumb, opts.csdef)
+	if err != nil {
+		return err
+	}
+	if f.json() {
+		return writeJSON(f, map[string]any{"file": opts.file, "name": opts.name, "thumbprint": thumb, "roles": changed})
+	}
+	for _, e := range changed {
+		fmt.Fprintf(f.IO.Out, "%s  %s/%s  (was %s)\n", thumb, e.Role, e.Name, orNone(e.Thumbprint))
+	}
+	return nil
+}
+
+// thumbprintArg reads a thumbprint from --thumbprint or a --cert file.
+func (f *factory) thumbprintArg(cmd *cobra.Command, thumbprint, certFile, inPassword string) (string, error) {
+	if certFile != "" {
+		b, err := f.loadInput(cmd.Context(), certFile, inPassword, 0)
+		if err != nil {
+			return "", err
+		}
+		return export.FormatThumbprint(export.Thumbprint(b.Cert.Raw, export.SHA1), export.SHA1, export.FormatAzure), nil
+	}
+	p, err := export.ParseThumbprint(thumbprint)
+	if err != nil || len(p.Sum) != 20 {
+		return "", inputErrorf("--thumbprint %q: a .cscfg thumbprint is 40 hex digits (SHA-1)", thumbprint)
+	}
+	if p.Stripped {
+		f.IO.warnf("--thumbprint: removed invisible characters (as copied from the Windows certificate dialog)")
+	}
+	return export.FormatThumbprint(p.Sum, export.SHA1, export.FormatAzure), nil
+}
+
+// setCscfg changes the thumbprint in the file atomically, keeping its
+// mode. It returns the entries as they were before.
+func (f *factory) setCscfg(file, name, role, thumb, csdef string) ([]cscfg.Entry, error) {
+	path, err := filepath.EvalSymlinks(file)
+	if err != nil {
+		return nil, inputErrorf("%s: %w", file, unwrapPath(err))
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, inputErrorf("%s: %w", file, unwrapPath(err))
+	}
+	data, err := f.readInput(path)
+	if err != nil {
+		return nil, err
+	}
+	if csdef != "" {
+		def, err := f.readInput(csdef)
+		if err != nil {
+			return nil, err
+		}
+		if err := cscfg.CheckAgainstDefinition(data, def, name, role); err != nil {
+			return nil, inputErrorf("%s: %w", csdef, err)
+		}
+	}
+	out, changed, err := cscfg.SetThumbprint(data, name, role, thumb)
+	if err != nil {
+		var nf *cscfg.NameNotFoundError
+		if errors.As(err, &nf) {
+			return nil, inputErrorf("%s: %w", file, err)
+		}
+		return nil, inputErrorf("%s: %w", file, err)
+	}
+	if string(out) != string(data) {
+		if err := export.WriteFiles([]export.File{{Path: path, Data: out, Mode: st.Mode().Perm()}}, true); err != nil {
+			return nil, err
+		}
+	} else {
+		f.IO.notef("%s already names %s for %s; unchanged", file, thumb, name)
+	}
+	return changed, nil
+}
