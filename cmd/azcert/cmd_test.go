@@ -293,3 +293,54 @@ func readTestCert(t *testing.T, path string) *x509.Certificate {
 	}
 	return b.Cert
 }
+
+// TestCscfgSetKeepsEveryOtherByte runs `azcert cscfg set` on the realistic
+// fixture (BOM, CRLF, comments, tabs, odd attribute order) and diffs the
+// bytes: only the two SSL thumbprints change, and the file keeps its mode.
+func TestCscfgSetKeepsEveryOtherByte(t *testing.T) {
+	orig, err := os.ReadFile("../../pkg/cscfg/testdata/ServiceConfiguration.Cloud.cscfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ServiceConfiguration.Cloud.cscfg")
+	if err := os.WriteFile(path, orig, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	const newTP = "AABBCCDDEEFF00112233445566778899AABBCCDD"
+	f, out, errOut := testFactory(t, "", nil, nil)
+	if code := run([]string{"cscfg", "set", path, "--name", "SSL", "--thumbprint", strings.ToLower(newTP)}, f); code != 0 {
+		t.Fatalf("cscfg set: exit %d: %s", code, errOut)
+	}
+	want := strings.NewReplacer(
+		`thumbprint="3A2F0C5E9B1D4A7C8E6F0B2D4C6A8E0F1B3D5C7A"`, `thumbprint="`+newTP+`"`,
+		`thumbprint="5d41402abc4b2a76b9719d911017c592ae1b7c1f"`, `thumbprint="`+newTP+`"`,
+	).Replace(string(orig))
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("the file changed beyond the two SSL thumbprints:\n%s", got)
+	}
+	if !strings.Contains(string(got), `<Certificate name="SSL" thumbprint="0123456789ABCDEF0123456789ABCDEF01234567"`) {
+		t.Error("the commented-out certificate was edited")
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode = %04o, want 0640 kept", st.Mode().Perm())
+	}
+	if !strings.Contains(out.String(), "WebRole1/SSL  (was 3A2F0C5E9B1D4A7C8E6F0B2D4C6A8E0F1B3D5C7A)") {
+		t.Errorf("stdout = %q", out)
+	}
+
+	// An undeclared name: exit 3 naming the declared ones, file untouched.
+	f, _, errOut = testFactory(t, "", nil, nil)
+	if code := run([]string{"cscfg", "set", path, "--name", "Nope", "--thumbprint", newTP}, f); code != exitBadInput {
+		t.Errorf("undeclared name: exit %d, want %d", code, exitBadInput)
+	}
+	if !strings.Contains(errOut.String(), "SSL") || strings.Count(errOut.String(), "azcert: error:") != 1 {
+		t.Errorf("undeclared name: stderr = %q", errOut)
+	}
+	if again, _ := os.ReadFile(path); string(again) != want {
+		t.Error("a failed set changed the file")
+	}
+}
