@@ -17,8 +17,8 @@ func newExitCodesTopic() *cobra.Command {
      no password source and no terminal to ask on
   3  bad input: unreadable or invalid file, wrong password, invalid name,
      weak key, invalid validity, refusing to overwrite, unwritable output
-  4  a check failed: thumbprint --expect did not match
-  5  Azure refused the request (4xx)
+  4  a check failed: check found a FAIL, thumbprint --expect did not match
+  5  Azure refused the request (4xx, or an operation that failed)
   6  Azure unreachable or unavailable after retries (network, timeout, 5xx)
 
 Every error is one line on stderr starting "azcert: error:", sometimes
