@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
@@ -82,10 +83,21 @@ func exitCode(err error) int {
 		azure5   *mgmtclient.Error
 		azureOp  *mgmtclient.OperationError
 		azureOff *mgmtclient.UnavailableError
+		arm      *apimclient.Error
+		armOff   *apimclient.UnavailableError
+		noCred   *credentialError
+		armCred  *apimclient.CredentialError
 	)
 	switch {
-	case errors.As(err, &azureOff):
+	case errors.As(err, &azureOff), errors.As(err, &armOff):
 		return exitAzureUnrch
+	case errors.As(err, &noCred), errors.As(err, &armCred):
+		return exitAzure
+	case errors.As(err, &arm):
+		if arm.Temporary() {
+			return exitAzureUnrch
+		}
+		return exitAzure
 	case errors.As(err, &azure5):
 		if azure5.Temporary() {
 			return exitAzureUnrch

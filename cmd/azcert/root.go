@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -26,6 +27,8 @@ type factory struct {
 	// mgmtOptions, if set, adjusts the Service Management client options
 	// (tests shorten retry delays with it).
 	mgmtOptions func(*mgmtclient.Options)
+	// apimOptions, if set, adjusts the API Management client options.
+	apimOptions func(*apimclient.Options)
 	// randSource overrides crypto/rand for key generation in tests; nil in production.
 	randSource io.Reader
 
@@ -161,6 +164,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		newPolicyCmd(f),
 		newCscfgCmd(f),
 		newRotateCmd(f),
+		newAPIMCmd(f),
 		newUploadCmd(f),
 		newListCmd(f),
 		newDeleteCmd(f),
@@ -177,7 +181,7 @@ func newRootCmd(f *factory) *cobra.Command {
 // passwords themselves, not sources, and a config file is no place for a
 // password.
 var unboundFlags = map[string]bool{
-	"password": true, "in-password": true, "auth-password": true, "config": true, "help": true, "version": true,
+	"password": true, "in-password": true, "auth-password": true, "access-token": true, "config": true, "help": true, "version": true,
 }
 
 // bindConfig is the one place viper is used: flags the user did not set
