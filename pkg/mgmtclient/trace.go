@@ -53,7 +53,7 @@ func (p *tracePolicy) Do(req *policy.Request) (*http.Response, error) {
 		p.mu.Unlock()
 		return resp, err
 	}
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	if rerr != nil {
