@@ -53,6 +53,16 @@ run azcert delete ci-deploy.cer --yes
 run azcert delete ci-deploy.cer --yes      # already gone: says so, exit 0
 run azcert list
 
+# API Management, through Azure Resource Manager (served by the same emulator).
+token="$(sed -n 's/^arm-token: //p' emulator.out)"
+export AZCERT_ARM_ENDPOINT="$url" AZCERT_ACCESS_TOKEN="$token"
+step "export AZCERT_ARM_ENDPOINT=$url AZCERT_ACCESS_TOKEN=<the emulator's arm-token>"
+run azcert new backend-client.contoso.net --for management --password env:PW
+run azcert apim upload backend-client.contoso.net.pfx --in-password env:PW --resource-group azcert-rg --service azcert-apim
+run azcert apim upload backend-client.contoso.net.pfx --in-password env:PW --resource-group azcert-rg --service azcert-apim
+run azcert apim list --resource-group azcert-rg --service azcert-apim
+run azcert policy apim --cert backend-client.contoso.net.cer --fragment
+
 step "kill -TERM <emulator>"
 kill -TERM "$emu_pid"
 wait "$emu_pid" || true

@@ -25,7 +25,7 @@ func TestDemoScript(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "../../scripts/demo.sh")
 	cmd.Env = os.Environ()
-	for _, k := range []string{"AZCERT_ENDPOINT", "AZCERT_SUBSCRIPTION", "AZCERT_AUTH_CERT", "AZCERT_CA_FILE", "AZCERT_OUTPUT", "AZCERT_CONFIG"} {
+	for _, k := range []string{"AZCERT_ENDPOINT", "AZCERT_SUBSCRIPTION", "AZCERT_AUTH_CERT", "AZCERT_CA_FILE", "AZCERT_OUTPUT", "AZCERT_CONFIG", "AZCERT_ARM_ENDPOINT", "AZCERT_ACCESS_TOKEN", "AZCERT_SERVICE", "AZCERT_RESOURCE_GROUP"} {
 		cmd.Env = append(cmd.Env, k+"=")
 	}
 	out, err := cmd.CombinedOutput()
@@ -39,6 +39,9 @@ func TestDemoScript(t *testing.T) {
 		"contoso.net.pfx  uploaded (cloud service contoso-web)",
 		"deleted (subscription",
 		"not registered; nothing to delete",
+		"  uploaded\n",
+		"  already present\n",
+		"context.Request.Certificate.Thumbprint != &quot;",
 		"The walk-through finished.",
 	} {
 		if !strings.Contains(string(out), want) {

@@ -25,6 +25,8 @@ type emulatorOptions struct {
 	maxMgmtCerts   int
 	operationDelay time.Duration
 	faults         []string
+	apim           []string
+	armToken       string
 }
 
 func newEmulatorCmd(f *factory) *cobra.Command {
@@ -45,8 +47,12 @@ management certificates registered with the subscription. Register the first
 one with --trust FILE, as the portal does for a real subscription. The
 server's own certificate is written to --ca-out for the clients' --ca-file.
 
-It listens on 127.0.0.1 by default and prints its URL, subscription and CA
-file, one "key: value" per line (JSON with -o json). Ctrl-C or SIGTERM stops
+It also serves the Azure Resource Manager endpoints of API Management client
+certificates (paths /subscriptions/...) for the services named by --apim,
+to requests that carry the bearer token it prints (--access-token).
+
+It listens on 127.0.0.1 by default and prints its URL, subscription, CA
+file, ARM endpoint and ARM token, one "key: value" per line (JSON with -o json). Ctrl-C or SIGTERM stops
 it; with --state FILE the registrations survive a restart.
 
 Faults for trying retries (--fault, repeatable): throttle:N (503
@@ -76,6 +82,8 @@ delay:DURATION:N, redirect:N (307) — each for the next N requests.`,
 	fl.StringVar(&opts.caOut, "ca-out", "emulator-ca.pem", "where to write the server's certificate (PEM) for --ca-file")
 	fl.IntVar(&opts.maxMgmtCerts, "max-management-certs", 100, "management certificates a subscription may hold")
 	fl.DurationVar(&opts.operationDelay, "operation-delay", 2*time.Second, "how long service-certificate operations stay InProgress")
+	fl.StringArrayVar(&opts.apim, "apim", []string{"azcert-rg/azcert-apim"}, "API Management service RESOURCE-GROUP/NAME served through the ARM endpoints (repeatable)")
+	fl.StringVar(&opts.armToken, "arm-token", "", "the bearer token ARM requests must carry (default: a random one, printed at start)")
 	fl.StringArrayVar(&opts.faults, "fault", nil, "inject a fault: throttle:N, internal:N, reset:N, delay:D:N, redirect:N (repeatable)")
 	return cmd
 }
@@ -94,6 +102,8 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 		MaxManagementCerts: opts.maxMgmtCerts,
 		OperationDelay:     opts.operationDelay,
 		StatePath:          opts.state,
+		APIMServices:       opts.apim,
+		ARMToken:           opts.armToken,
 	}
 	if f.debug {
 		cfg.Logf = func(format string, a ...any) {
@@ -138,13 +148,15 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 		"url":          srv.URL,
 		"subscription": srv.Subscription,
 		"ca-file":      caPath,
+		"arm-endpoint": srv.URL,
+		"arm-token":    srv.ARMToken(),
 	}
 	if f.json() {
 		if err := writeJSON(f, info); err != nil {
 			return err
 		}
 	} else {
-		for _, k := range []string{"url", "subscription", "ca-file"} {
+		for _, k := range []string{"url", "subscription", "ca-file", "arm-endpoint", "arm-token"} {
 			fmt.Fprintf(f.IO.Out, "%s: %s\n", k, info[k])
 		}
 	}

@@ -57,6 +57,10 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Setenv("NO_COLOR", "")
 			env.Setenv("CI", os.Getenv("CI"))
+			// The Azure credential chain, where a script reaches it, may use
+			// only the developer tools (not installed here): never managed
+			// identity, whose probe would leave the machine.
+			env.Setenv("AZURE_TOKEN_CREDENTIALS", "dev")
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
@@ -82,6 +86,8 @@ func TestScripts(t *testing.T) {
 			"emulator":        cmdEmulator,
 			"fault":           cmdFault,
 			"emucerts":        cmdEmuCerts,
+			"apimcerts":       cmdAPIMCerts,
+			"apimuse":         cmdAPIMUse,
 			"emustop":         cmdEmuStop,
 			"freeport":        cmdFreePort,
 			"waitport":        cmdWaitPort,
@@ -394,6 +400,8 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 			cfg.Trust = append(cfg.Trust, readCert(ts, args[i+1]))
 		case "--service":
 			cfg.Services = append(cfg.Services, args[i+1])
+		case "--apim":
+			cfg.APIMServices = append(cfg.APIMServices, args[i+1])
 		case "--max":
 			n, err := strconv.Atoi(args[i+1])
 			ts.Check(err)
@@ -414,6 +422,8 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("AZCERT_CA_FILE", ca)
 	ts.Setenv("AZCERT_SUBSCRIPTION", srv.Subscription)
 	ts.Setenv("EMU_URL", srv.URL)
+	ts.Setenv("AZCERT_ARM_ENDPOINT", srv.URL)
+	ts.Setenv("EMU_TOKEN", srv.ARMToken())
 }
 
 func scriptEmulator(ts *testscript.TestScript) *mgmttest.Server {
@@ -432,6 +442,29 @@ func cmdFault(ts *testscript.TestScript, neg bool, args []string) {
 	f, err := mgmttest.ParseFault(args[0])
 	ts.Check(err)
 	scriptEmulator(ts).Inject(f)
+}
+
+// apimcerts N RG/SERVICE asserts how many API Management certificates the
+// emulator holds; apimuse RG/SERVICE ID BACKEND marks one as in use.
+func cmdAPIMCerts(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: apimcerts N RG/SERVICE")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	rg, svc, _ := strings.Cut(args[1], "/")
+	got := scriptEmulator(ts).APIMCertificates(rg, svc)
+	if (len(got) == want) == neg {
+		ts.Fatalf("the emulator holds %d API Management certificates %v, want %d", len(got), got, want)
+	}
+}
+
+func cmdAPIMUse(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: apimuse RG/SERVICE ID BACKEND")
+	}
+	rg, svc, _ := strings.Cut(args[0], "/")
+	ts.Check(scriptEmulator(ts).UseAPIMCertificate(rg, svc, args[1], args[2]))
 }
 
 // emucerts N [SERVICE] asserts how many management certificates (or

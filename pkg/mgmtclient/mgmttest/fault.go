@@ -14,10 +14,13 @@ type FaultKind string
 
 // The faults a Server can inject. The names are the ones ParseFault reads.
 const (
-	// FaultThrottle answers 503 with Code TooManyRequests and no
-	// Retry-After header, as the real service throttles.
+	// FaultThrottle answers a classic request with 503, Code
+	// TooManyRequests and no Retry-After header, as the real service
+	// throttles; an ARM request with 429, "Retry-After: 1" and a JSON error
+	// with code TooManyRequests, as ARM throttles.
 	FaultThrottle FaultKind = "throttle"
-	// FaultInternalError answers 500 with Code InternalError.
+	// FaultInternalError answers 500 with Code InternalError (classic) or
+	// code InternalServerError in a JSON error (ARM).
 	FaultInternalError FaultKind = "internal"
 	// FaultReset closes the connection without answering. Where the
 	// connection cannot be hijacked (HTTP/2, or Handler used with a
@@ -29,7 +32,8 @@ const (
 	// answered) or the server is closing.
 	FaultDelay FaultKind = "delay"
 	// FaultRedirect answers 307 TemporaryRedirect with a Location header:
-	// Fault.Location if set, else the same URL on this server.
+	// Fault.Location if set, else the same URL on this server. The body is
+	// an XML error for a classic request and a JSON one for ARM.
 	FaultRedirect FaultKind = "redirect"
 )
 
@@ -69,8 +73,8 @@ func (f Fault) String() string {
 
 // ParseFault reads a fault from a command-line flag:
 //
-//	throttle[:N]            503 TooManyRequests for the next N requests (default 1)
-//	internal[:N]            500 InternalError
+//	throttle[:N]            503 TooManyRequests (429 for ARM) for the next N requests (default 1)
+//	internal[:N]            500 InternalError (InternalServerError for ARM)
 //	reset[:N]               close the connection without answering
 //	delay:DURATION[:N]      wait DURATION (e.g. 3s) before answering
 //	redirect[:N[:URL]]      307 TemporaryRedirect to URL (default: the same URL)
@@ -145,23 +149,34 @@ func (s *Server) nextFault() (Fault, bool) {
 }
 
 // applyFault carries out f and reports whether the request is finished
-// (answered, or its connection closed); a finished delay is not.
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) (done bool) {
-	switch f.Kind {
-	case FaultThrottle:
+// (answered, or its connection closed); a finished delay is not. arm says
+// whether to answer as ARM (JSON) or the classic API (XML).
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, arm bool) (done bool) {
+	switch {
+	case f.Kind == FaultThrottle && arm:
+		// ARM throttles with 429 and Retry-After (DESIGN.md section 3.2).
+		w.Header().Set("Retry-After", "1")
+		writeARMError(w, http.StatusTooManyRequests, "TooManyRequests", "Rate limit is exceeded. Try again in 1 seconds.")
+	case f.Kind == FaultThrottle:
 		// Recorded real traffic (DESIGN.md section 3): throttling came as
 		// 503, not 429, and without Retry-After.
 		writeError(w, http.StatusServiceUnavailable, "TooManyRequests", "Too many requests received. Retry after some time.")
-	case FaultInternalError:
+	case f.Kind == FaultInternalError && arm:
+		writeARMError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error. Please retry the request.")
+	case f.Kind == FaultInternalError:
 		writeError(w, http.StatusInternalServerError, "InternalError", "The server encountered an internal error. Please retry the request.")
-	case FaultRedirect:
+	case f.Kind == FaultRedirect:
 		loc := f.Location
 		if loc == "" {
 			loc = s.base(r) + r.URL.RequestURI()
 		}
 		w.Header().Set("Location", loc)
-		writeError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+loc+".")
-	case FaultReset:
+		if arm {
+			writeARMError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+loc+".")
+		} else {
+			writeError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+loc+".")
+		}
+	case f.Kind == FaultReset:
 		s.logf("mgmttest: fault reset: closing the connection of %s %s", r.Method, r.URL.Path)
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
@@ -170,7 +185,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) (do
 			panic(http.ErrAbortHandler)
 		}
 		conn.Close()
-	case FaultDelay:
+	case f.Kind == FaultDelay:
 		s.logf("mgmttest: fault delay: holding %s %s for %s", r.Method, r.URL.Path, f.Delay)
 		timer := time.NewTimer(f.Delay)
 		defer timer.Stop()

@@ -81,14 +81,19 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	// ARM paths begin with /subscriptions/; everything else is classic.
+	arm := isARMPath(r.URL.Path)
 	id := newRequestID()
+	if arm {
+		id = newGUID()
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
 	client := ""
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		client = thumbprint(r.TLS.PeerCertificates[0].Raw)
 	}
-	s.record(Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, ClientThumbprint: client})
+	s.record(Request{Method: r.Method, Path: r.URL.Path, Header: redactHeader(r.Header), Body: body, ClientThumbprint: client})
 	defer func() {
 		if s.cfg.Logf == nil {
 			return
@@ -100,14 +105,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Logf("mgmttest: %s %s -> %s (client %s, request id %s)", r.Method, r.URL.Path, status, orNone(client), id)
 	}()
 	sw.Header().Set("x-ms-request-id", id)
-	if f, ok := s.nextFault(); ok && s.applyFault(sw, r, f) {
+	if arm {
+		sw.Header().Set("x-ms-correlation-request-id", correlationID(r))
+	}
+	if f, ok := s.nextFault(); ok && s.applyFault(sw, r, f, arm) {
 		return
 	}
-	if readErr != nil {
+	switch {
+	case readErr != nil && arm:
+		writeARMError(sw, http.StatusBadRequest, "InvalidRequestContent", "The request body could not be read.")
+	case readErr != nil:
 		writeError(sw, http.StatusBadRequest, "BadRequest", "The request body could not be read.")
-		return
+	case arm:
+		s.serveARM(sw, r, body)
+	default:
+		s.route(sw, r, id, body, client)
 	}
-	s.route(sw, r, id, body, client)
 }
 
 func orNone(s string) string {
@@ -130,6 +143,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, id string, body [
 		writeError(w, http.StatusForbidden, "ForbiddenError", msgForbidden)
 		return
 	}
+	// No client certificate (the TLS layer only asks for one, as ARM needs
+	// none) is refused like an unregistered one.
 	if !s.authorised(client) {
 		writeError(w, http.StatusForbidden, "ForbiddenError", msgForbidden)
 		return

@@ -94,7 +94,6 @@ func TestTLSRequirements(t *testing.T) {
 		name string
 		cfg  *tls.Config
 	}{
-		{name: "no client certificate", cfg: &tls.Config{RootCAs: srv.CertPool()}},
 		{name: "TLS 1.1", cfg: func() *tls.Config {
 			c := srv.ClientTLSConfig(tlsCert(f.admin))
 			c.MinVersion, c.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
@@ -115,6 +114,24 @@ func TestTLSRequirements(t *testing.T) {
 	// The requests above never reached the handler.
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("Requests() = %d requests, want 0", n)
+	}
+}
+
+// TestNoClientCertificate: the server only asks for a client certificate
+// (ARM requests come without one), so a classic request without one gets
+// through TLS and is refused like an unregistered certificate.
+func TestNoClientCertificate(t *testing.T) {
+	srv, _ := newServer(t, nil)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.CertPool(), MinVersion: tls.VersionTLS12}}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	for _, u := range []string{certsURL(srv), serviceURL(srv, "web"), operationURL(srv, strings.Repeat("0", 32))} {
+		r := call(t, c, http.MethodGet, u, nil, version)
+		wantError(t, "GET "+u+" without a client certificate", r, http.StatusForbidden, "ForbiddenError", forbidden)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 3 || reqs[0].ClientThumbprint != "" {
+		t.Errorf("Requests() = %+v, want 3 requests without a client thumbprint", reqs)
 	}
 }
 

@@ -1,12 +1,19 @@
 // Package mgmttest is a local, faithful emulator of the certificate part of
-// the Azure Service Management API, modelled on net/http/httptest.
+// the Azure Service Management API, and of the Azure Resource Manager (ARM)
+// endpoints of API Management certificates, modelled on net/http/httptest.
 //
 // A Server is a real HTTPS server on loopback. It presents a self-signed
-// certificate of its own (CACertPEM, CertPool), requires a client
+// certificate of its own (CACertPEM, CertPool) and asks for a client
 // certificate in the first TLS handshake (a Go server cannot renegotiate,
-// which is how the real front end asks for it) and authorises each request
-// by the SHA-1 thumbprint of that certificate against the management
-// certificates registered with its one subscription. It serves:
+// which is how the real classic front end asks for it). A client that has
+// one sends it; a client without one still connects, because ARM needs
+// none. Paths that begin with /subscriptions/ (in any case) are ARM; all
+// others are the classic API.
+//
+// The classic API authorises each request by the SHA-1 thumbprint of the
+// client certificate against the management certificates registered with
+// the server's one subscription; a request without a client certificate,
+// or with an unregistered one, is answered 403 ForbiddenError. It serves:
 //
 //	POST   /<sub>/certificates                                         Add Management Certificate (201 + Location)
 //	GET    /<sub>/certificates                                         List Management Certificates
@@ -30,6 +37,22 @@
 // that does not poll is caught. The certificate added by an operation
 // becomes visible when the operation is first reported Succeeded; a deleted
 // service certificate disappears at once (clients may not poll deletes).
+//
+// ARM requests must carry "Authorization: Bearer <ARMToken>" (401 otherwise)
+// and an api-version from 2021-08-01 to 2024-05-01 (azcert sends
+// 2022-08-01), and are served for the API Management services named in
+// Config.APIMServices. With P = /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ApiManagement/service/<svc>:
+//
+//	GET    P/certificates?api-version=V        Certificate - List By Service ($top, $skip, nextLink paging)
+//	GET    P/certificates/<id>?api-version=V   Certificate - Get (ETag header)
+//	HEAD   P/certificates/<id>?api-version=V   Certificate - Get Entity Tag
+//	PUT    P/certificates/<id>?api-version=V   Certificate - Create Or Update (201 created, 200 replaced; If-Match to replace)
+//	DELETE P/certificates/<id>?api-version=V   Certificate - Delete (If-Match required; 200 deleted, 204 absent)
+//
+// with JSON bodies, {"error": {"code", "message"}} errors, and
+// x-ms-request-id and x-ms-correlation-request-id GUIDs on every answer
+// (DESIGN.md section 3.2). A PUT carries a .pfx and its password; only the
+// certificate is kept.
 //
 // Faults (throttling, internal errors, connection resets, delays and
 // redirects) can be queued with Inject to exercise a client's retries.
@@ -107,6 +130,16 @@ type Config struct {
 	// Services names the hosted services (cloud services) that exist, in
 	// addition to those in the state file. Names are not case-sensitive.
 	Services []string
+	// APIMServices names the API Management services that exist, as
+	// "resourceGroup/serviceName", in addition to those in the state file.
+	// Names are not case-sensitive.
+	APIMServices []string
+	// ARMToken is the bearer token ARM requests must carry; "" means a
+	// random one, generated at construction (see Server.ARMToken).
+	ARMToken string
+	// ARMPageSize is the most certificates an ARM list answers in one page
+	// before a nextLink; 0 means DefaultARMPageSize.
+	ARMPageSize int
 	// MaxManagementCerts is the subscription's limit; 0 means
 	// DefaultMaxManagementCerts.
 	MaxManagementCerts int
@@ -133,7 +166,9 @@ type Request struct {
 	Method string
 	// Path is the URL path, without the query.
 	Path string
-	// Header is a copy of the request headers.
+	// Header is a copy of the request headers, with the credentials of
+	// Authorization replaced: "Bearer <token>" is recorded as
+	// "Bearer REDACTED".
 	Header http.Header
 	// Body is the request body, at most MaxBodySize+1 bytes of it.
 	Body []byte
@@ -162,6 +197,10 @@ type Server struct {
 	closing  chan struct{}
 	served   chan struct{}
 	errorLog *log.Logger
+
+	// armToken is the bearer token ARM requests must carry.
+	armToken    string
+	armPageSize int
 
 	mu         sync.Mutex
 	baseURL    string
@@ -206,19 +245,33 @@ func NewUnstartedServer(cfg Config) (*Server, error) {
 	if cfg.MaxManagementCerts < 0 {
 		return nil, fmt.Errorf("the management certificate limit %d is negative", cfg.MaxManagementCerts)
 	}
+	if cfg.ARMPageSize < 0 {
+		return nil, fmt.Errorf("the ARM page size %d is negative", cfg.ARMPageSize)
+	}
+	if err := checkARMToken(cfg.ARMToken); err != nil {
+		return nil, err
+	}
 	s := &Server{
-		cfg:     cfg,
-		now:     cfg.Now,
-		maxMgmt: cfg.MaxManagementCerts,
-		closing: make(chan struct{}),
-		served:  make(chan struct{}),
-		ops:     map[string]*operation{},
+		cfg:         cfg,
+		now:         cfg.Now,
+		maxMgmt:     cfg.MaxManagementCerts,
+		armToken:    cfg.ARMToken,
+		armPageSize: cfg.ARMPageSize,
+		closing:     make(chan struct{}),
+		served:      make(chan struct{}),
+		ops:         map[string]*operation{},
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.maxMgmt == 0 {
 		s.maxMgmt = DefaultMaxManagementCerts
+	}
+	if s.armToken == "" {
+		s.armToken = newARMToken()
+	}
+	if s.armPageSize == 0 {
+		s.armPageSize = DefaultARMPageSize
 	}
 	st := newStore()
 	if cfg.StatePath != "" {
@@ -250,6 +303,13 @@ func NewUnstartedServer(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		st.addService(name)
+	}
+	for _, spec := range cfg.APIMServices {
+		rg, name, err := parseAPIMService(spec)
+		if err != nil {
+			return nil, err
+		}
+		st.addAPIMService(rg, name)
 	}
 	s.st = st
 	for _, c := range cfg.Trust {
@@ -323,9 +383,11 @@ func (s *Server) Start() error {
 		MinVersion:   tls.VersionTLS12,
 		// The real front end asks for the certificate by renegotiation,
 		// which a Go server cannot do; asking in the first handshake is
-		// what a client sees from a modern front end. Any certificate is
-		// accepted here: authorisation is by thumbprint, per request.
-		ClientAuth: tls.RequireAnyClientCert,
+		// what a client sees from a modern front end. It is requested, not
+		// required: ARM requests come without one. Any certificate is
+		// accepted here: the classic API authorises by thumbprint, per
+		// request, and refuses a request without one (403).
+		ClientAuth: tls.RequestClientCert,
 		// HTTP/1.1 only, like the real endpoint: renegotiation, which it
 		// depends on, is forbidden in HTTP/2.
 		NextProtos: []string{"http/1.1"},
@@ -448,8 +510,9 @@ func (s *Server) Client(cert tls.Certificate) *http.Client {
 }
 
 // Handler returns the server's HTTP handler, for use without a listener
-// (for example with httptest.NewRecorder). Requests must carry r.TLS with
-// the client's certificate to be authorised.
+// (for example with httptest.NewRecorder). Classic requests must carry r.TLS
+// with the client's certificate to be authorised; ARM requests need only
+// the bearer token.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Requests returns copies of the requests received so far (the most recent

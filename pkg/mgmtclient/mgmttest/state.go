@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,16 +58,50 @@ type service struct {
 	certs map[string][]byte // thumbprint -> certificate DER
 }
 
+// apimService is an API Management service (ARM) and its certificates.
+type apimService struct {
+	rg, name string
+	certs    map[string]*apimCert // by lower-case id
+}
+
+// apimCert is an API Management certificate. Only its public part is
+// kept: the emulator never hands the key back, as the real service does not.
+type apimCert struct {
+	id     string // as it was first created; ids are not case-sensitive
+	cert   *x509.Certificate
+	etag   string   // quoted, as in the ETag header
+	usedBy []string // back ends referring to it, sorted
+}
+
 // store is the emulator's state: the subscription's management
-// certificates and its hosted services' certificates.
+// certificates, its hosted services' certificates and its API Management
+// services' certificates.
 type store struct {
 	subscription string
 	mgmt         map[string]*mgmtCert
-	services     map[string]*service // by lower-case name
+	services     map[string]*service     // by lower-case name
+	apim         map[string]*apimService // by apimKey
 }
 
 func newStore() *store {
-	return &store{mgmt: map[string]*mgmtCert{}, services: map[string]*service{}}
+	return &store{mgmt: map[string]*mgmtCert{}, services: map[string]*service{}, apim: map[string]*apimService{}}
+}
+
+// apimKey is the map key of an API Management service: resource group and
+// service names are not case-sensitive in ARM.
+func apimKey(rg, name string) string {
+	return strings.ToLower(rg) + "/" + strings.ToLower(name)
+}
+
+// apimService finds an API Management service.
+func (st *store) apimService(rg, name string) *apimService {
+	return st.apim[apimKey(rg, name)]
+}
+
+func (st *store) addAPIMService(rg, name string) {
+	if st.apimService(rg, name) == nil {
+		st.apim[apimKey(rg, name)] = &apimService{rg: rg, name: name, certs: map[string]*apimCert{}}
+	}
 }
 
 // service finds a hosted service; names are DNS labels, so case does not
@@ -87,6 +122,9 @@ type stateFile struct {
 	Subscription           string          `json:"subscription"`
 	ManagementCertificates []stateMgmtCert `json:"managementCertificates"`
 	Services               []stateService  `json:"services"`
+	// APIMServices was added after version 1 was in use; files without it
+	// are still version 1.
+	APIMServices []stateAPIMService `json:"apimServices"`
 }
 
 type stateMgmtCert struct {
@@ -105,9 +143,24 @@ type stateSvcCert struct {
 	Data       []byte `json:"data"`
 }
 
+type stateAPIMService struct {
+	ResourceGroup string          `json:"resourceGroup"`
+	Name          string          `json:"name"`
+	Certificates  []stateAPIMCert `json:"certificates"`
+}
+
+// stateAPIMCert keeps the public certificate only (Data is its DER): the
+// .pfx and its password are not needed once the certificate is accepted.
+type stateAPIMCert struct {
+	ID     string   `json:"id"`
+	Data   []byte   `json:"data"`
+	ETag   string   `json:"etag"`
+	UsedBy []string `json:"usedBy,omitempty"`
+}
+
 func (st *store) marshal() ([]byte, error) {
 	f := stateFile{Version: stateVersion, Subscription: st.subscription,
-		ManagementCertificates: []stateMgmtCert{}, Services: []stateService{}}
+		ManagementCertificates: []stateMgmtCert{}, Services: []stateService{}, APIMServices: []stateAPIMService{}}
 	for _, t := range sortedKeys(st.mgmt) {
 		c := st.mgmt[t]
 		f.ManagementCertificates = append(f.ManagementCertificates, stateMgmtCert{Thumbprint: t, Data: c.der, Created: c.created})
@@ -119,6 +172,15 @@ func (st *store) marshal() ([]byte, error) {
 			ss.Certificates = append(ss.Certificates, stateSvcCert{Thumbprint: t, Data: svc.certs[t]})
 		}
 		f.Services = append(f.Services, ss)
+	}
+	for _, k := range sortedKeys(st.apim) {
+		svc := st.apim[k]
+		as := stateAPIMService{ResourceGroup: svc.rg, Name: svc.name, Certificates: []stateAPIMCert{}}
+		for _, id := range sortedKeys(svc.certs) {
+			c := svc.certs[id]
+			as.Certificates = append(as.Certificates, stateAPIMCert{ID: c.id, Data: c.cert.Raw, ETag: c.etag, UsedBy: c.usedBy})
+		}
+		f.APIMServices = append(f.APIMServices, as)
 	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -193,6 +255,40 @@ func loadState(path string) (*store, error) {
 				return fail(fmt.Sprintf("certificate %d of hosted service %s", i+1, ss.Name), err)
 			}
 			svc.certs[thumb] = c.Data
+		}
+	}
+	for _, as := range sf.APIMServices {
+		if err := checkAPIMService(as.ResourceGroup, as.Name); err != nil {
+			return fail("bad API Management service", err)
+		}
+		if st.apimService(as.ResourceGroup, as.Name) != nil {
+			return fail(fmt.Sprintf("API Management service %s/%s is listed twice", as.ResourceGroup, as.Name), nil)
+		}
+		st.addAPIMService(as.ResourceGroup, as.Name)
+		svc := st.apimService(as.ResourceGroup, as.Name)
+		for i, c := range as.Certificates {
+			where := fmt.Sprintf("certificate %d of API Management service %s/%s", i+1, as.ResourceGroup, as.Name)
+			if msg := checkAPIMCertID(c.ID); msg != "" {
+				return fail(where, errors.New(msg))
+			}
+			if _, dup := svc.certs[strings.ToLower(c.ID)]; dup {
+				return fail(where, fmt.Errorf("the id %s is listed twice", c.ID))
+			}
+			cert, err := x509.ParseCertificate(c.Data)
+			if err != nil {
+				return fail(where, err)
+			}
+			if !validETag(c.ETag) {
+				return fail(where, fmt.Errorf("the ETag %q is not a quoted entity tag", c.ETag))
+			}
+			for _, b := range c.UsedBy {
+				if b == "" {
+					return fail(where, errors.New("an empty back end name in usedBy"))
+				}
+			}
+			used := slices.Clone(c.UsedBy)
+			slices.Sort(used)
+			svc.certs[strings.ToLower(c.ID)] = &apimCert{id: c.ID, cert: cert, etag: c.ETag, usedBy: slices.Compact(used)}
 		}
 	}
 	return st, nil
