@@ -221,8 +221,9 @@ type apimUploadOptions struct {
 func newAPIMUploadCmd(f *factory) *cobra.Command {
 	opts := &apimUploadOptions{}
 	cmd := &cobra.Command{
-		Use:   "upload <file.pfx> --subscription <id> --resource-group <rg> --service <name> [--id <id>]",
-		Short: "Upload a client certificate (.pfx with its password)",
+		Use:               "upload <file.pfx> --subscription <id> --resource-group <rg> --service <name> [--id <id>]",
+		Short:             "Upload a client certificate (.pfx with its password)",
+		ValidArgsFunction: fileArgs("pfx", "p12"),
 		Long: `Upload a .pfx as a client certificate of the API Management service.
 
 Before anything is sent the file is checked: a .pfx with its private key,

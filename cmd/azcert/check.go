@@ -19,8 +19,9 @@ type checkOptions struct {
 func newCheckCmd(f *factory) *cobra.Command {
 	opts := &checkOptions{}
 	cmd := &cobra.Command{
-		Use:   "check <file> --for {service|management|apim-client}",
-		Short: "Check a certificate against Azure's requirements",
+		Use:               "check <file> --for {service|management|apim-client}",
+		Short:             "Check a certificate against Azure's requirements",
+		ValidArgsFunction: fileArgs(certExts...),
 		Long: `Check a certificate or .pfx against what Azure requires for a use, and
 print one finding per rule: PASS, WARN or FAIL, with the reason and what to
 do. Exit 0 when nothing FAILs, 4 otherwise.

@@ -28,8 +28,9 @@ func newCscfgCmd(f *factory) *cobra.Command {
 
 func newCscfgShowCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "show <file.cscfg>",
-		Short: "List the certificates a service configuration names",
+		Use:               "show <file.cscfg>",
+		Short:             "List the certificates a service configuration names",
+		ValidArgsFunction: fileArgs("cscfg"),
 		Example: `  azcert cscfg show ServiceConfiguration.Cloud.cscfg
   azcert cscfg show ServiceConfiguration.Cloud.cscfg -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -87,8 +88,9 @@ type cscfgSetOptions struct {
 func newCscfgSetCmd(f *factory) *cobra.Command {
 	opts := &cscfgSetOptions{}
 	cmd := &cobra.Command{
-		Use:   "set <file.cscfg> --name <name> {--thumbprint <T> | --cert <file>} [--role <role>]",
-		Short: "Set a certificate's thumbprint in a service configuration",
+		Use:               "set <file.cscfg> --name <name> {--thumbprint <T> | --cert <file>} [--role <role>]",
+		Short:             "Set a certificate's thumbprint in a service configuration",
+		ValidArgsFunction: fileArgs("cscfg"),
 		Long: `Set the thumbprint (upper case, thumbprintAlgorithm="sha1") of the certificate
 called --name in every role that declares it, or only in --role. Every other
 byte of the file stays as it was: comments, attribute order, indentation,
@@ -124,6 +126,7 @@ from --thumbprint with a warning.`,
 	fl.StringVar(&opts.csdef, "csdef", "", "service definition (.csdef) that must declare the certificate")
 	fl.StringVar(&opts.inPassword, "in-password", "", "password source when --cert is a .pfx: "+inPasswordSyntax)
 	_ = cmd.MarkFlagFilename("csdef", "csdef")
+	_ = cmd.MarkFlagFilename("cert", certExts...)
 	return cmd
 }
 

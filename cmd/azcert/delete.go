@@ -22,8 +22,9 @@ type deleteOptions struct {
 func newDeleteCmd(f *factory) *cobra.Command {
 	opts := &deleteOptions{}
 	cmd := &cobra.Command{
-		Use:   "delete {<thumbprint>|<file>} --subscription <id> [--service <name>]",
-		Short: "Remove a management or service certificate",
+		Use:               "delete {<thumbprint>|<file>} --subscription <id> [--service <name>]",
+		Short:             "Remove a management or service certificate",
+		ValidArgsFunction: fileArgs(certExts...),
 		Long: `Remove one management certificate from the subscription, or with --service one
 certificate from a cloud service. The certificate is named by its thumbprint
 (any format azcert prints) or by a certificate file.

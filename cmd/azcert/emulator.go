@@ -84,6 +84,8 @@ delay:DURATION:N, redirect:N (307) — each for the next N requests.`,
 	fl.DurationVar(&opts.operationDelay, "operation-delay", 2*time.Second, "how long service-certificate operations stay InProgress")
 	fl.StringArrayVar(&opts.apim, "apim", []string{"azcert-rg/azcert-apim"}, "API Management service RESOURCE-GROUP/NAME served through the ARM endpoints (repeatable)")
 	fl.StringVar(&opts.armToken, "arm-token", "", "the bearer token ARM requests must carry (default: a random one, printed at start)")
+	_ = cmd.MarkFlagFilename("trust", certExts...)
+	_ = cmd.MarkFlagFilename("state", "json")
 	fl.StringArrayVar(&opts.faults, "fault", nil, "inject a fault: throttle:N, internal:N, reset:N, delay:D:N, redirect:N (repeatable)")
 	return cmd
 }

@@ -28,8 +28,9 @@ type exportOptions struct {
 func newExportCmd(f *factory) *cobra.Command {
 	opts := &exportOptions{}
 	cmd := &cobra.Command{
-		Use:   "export <file> {--cer|--pfx|--pem}",
-		Short: "Convert between .pfx, .cer and PEM, or re-encrypt a .pfx",
+		Use:               "export <file> {--cer|--pfx|--pem}",
+		Short:             "Convert between .pfx, .cer and PEM, or re-encrypt a .pfx",
+		ValidArgsFunction: fileArgs(certExts...),
 		Long: `Convert a certificate file into another encoding.
 
   --cer   the public certificate as .cer (DER, or PEM with --cer-format pem)

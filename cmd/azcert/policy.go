@@ -74,6 +74,7 @@ the check, to paste into an existing <inbound> section.`,
 	fl.BoolVar(&opts.fragment, "fragment", false, "print only the check, not a whole <policies> document")
 	fl.BoolVar(&opts.verifyChain, "verify-chain", false, "also require a valid chain (context.Request.Certificate.Verify()); self-signed certificates then need their CA uploaded")
 	fl.StringVar(&opts.inPassword, "in-password", "", "password source when a --cert is a .pfx: "+inPasswordSyntax)
+	_ = cmd.MarkFlagFilename("cert", certExts...)
 	_ = cmd.RegisterFlagCompletionFunc("style", cobra.FixedCompletions([]string{"choose", "validate"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

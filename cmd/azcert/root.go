@@ -108,6 +108,10 @@ const rootLong = `azcert creates, converts, fingerprints and inspects the certif
 asks for: self-signed X.509 v3 certificates with RSA >= 2048 whose subject is
 your custom domain, .pfx files in encodings Windows and Azure accept, .cer
 files, and thumbprints in the forms the portal, .cscfg files and the API use.
+It checks a certificate against Azure's requirements, edits .cscfg files,
+uploads certificates through the Service Management API and to API
+Management through Azure Resource Manager, and runs a local emulator of
+both for trying all of it offline.
 
 Output goes to stdout (text, or JSON with -o json); notes, warnings and
 errors go to stderr. Exit codes are listed by 'azcert help exit-codes'.`
@@ -165,6 +169,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		newCscfgCmd(f),
 		newRotateCmd(f),
 		newAPIMCmd(f),
+		newGenDocsCmd(f),
 		newUploadCmd(f),
 		newListCmd(f),
 		newDeleteCmd(f),
@@ -174,6 +179,17 @@ func newRootCmd(f *factory) *cobra.Command {
 		newEnvironmentTopic(),
 	)
 	return cmd
+}
+
+// certExts are the file extensions offered when a command takes a
+// certificate file.
+var certExts = []string{"pfx", "p12", "cer", "crt", "der", "pem"}
+
+// fileArgs completes positional arguments with files of the given extensions.
+func fileArgs(exts ...string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return exts, cobra.ShellCompDirectiveFilterFileExt
+	}
 }
 
 // unboundFlags are never filled from the environment or the config file:

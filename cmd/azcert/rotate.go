@@ -80,6 +80,9 @@ the rotation. --dry-run shows the plan and changes nothing.`,
 	fl.IntVar(&opts.days, "days", 365, "validity in days")
 	fl.StringVar(&opts.pfxProfile, "pfx-profile", string(export.ProfileCompat), "PFX encryption (Cloud Services needs compat)")
 	fl.BoolVar(&opts.dryRun, "dry-run", false, "show the plan; write and upload nothing")
+	_ = cmd.MarkFlagFilename("cscfg", "cscfg")
+	_ = cmd.MarkFlagDirname("out-dir")
+	_ = cmd.RegisterFlagCompletionFunc("pfx-profile", cobra.FixedCompletions([]string{"compat", "modern"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -20,8 +20,9 @@ type showOptions struct {
 func newShowCmd(f *factory) *cobra.Command {
 	opts := &showOptions{}
 	cmd := &cobra.Command{
-		Use:   "show <file|https://host[:port]|->...",
-		Short: "Show everything about a certificate or .pfx",
+		Use:               "show <file|https://host[:port]|->...",
+		Short:             "Show everything about a certificate or .pfx",
+		ValidArgsFunction: fileArgs(certExts...),
 		Long: `Show a certificate's subject, issuer, serial, validity (with days left), key,
 names, key usages, basic constraints, whether it is self-signed, and its
 SHA-1 and SHA-256 thumbprints.

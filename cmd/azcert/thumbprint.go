@@ -23,8 +23,9 @@ type thumbprintOptions struct {
 func newThumbprintCmd(f *factory) *cobra.Command {
 	opts := &thumbprintOptions{}
 	cmd := &cobra.Command{
-		Use:   "thumbprint <file|https://host[:port]|->...",
-		Short: "Print certificate thumbprints in Azure's formats",
+		Use:               "thumbprint <file|https://host[:port]|->...",
+		Short:             "Print certificate thumbprints in Azure's formats",
+		ValidArgsFunction: fileArgs(certExts...),
 		Long: `Print the thumbprint of each certificate: the SHA-1 hash of its DER bytes,
 by default as 40 upper-case hex digits without separators, the form the
 portal, .cscfg files and the Service Management API use.

@@ -22,8 +22,9 @@ type uploadOptions struct {
 func newUploadCmd(f *factory) *cobra.Command {
 	opts := &uploadOptions{}
 	cmd := &cobra.Command{
-		Use:   "upload <file>... --subscription <id> [--service <name>]",
-		Short: "Register management certificates, or upload service certificates",
+		Use:               "upload <file>... --subscription <id> [--service <name>]",
+		Short:             "Register management certificates, or upload service certificates",
+		ValidArgsFunction: fileArgs(certExts...),
 		Long: `Without --service, register the public certificate of each file (.cer, .pem or
 .pfx) as a management certificate of the subscription (Add Management
 Certificate). Only the public certificate is ever sent.
