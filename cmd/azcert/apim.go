@@ -313,6 +313,16 @@ func runAPIMUpload(f *factory, cmd *cobra.Command, opts *apimUploadOptions) erro
 	}
 	cert, err := sess.client.CreateOrUpdate(ctx, id, l.data, l.password, ifMatch)
 	if err != nil {
+		// A create whose answer was lost is retried, and the retry is
+		// refused because the first one made the certificate (412 without
+		// If-Match, or 409): if the id now holds this certificate, the
+		// upload succeeded.
+		var ae *apimclient.Error
+		if ifMatch == "" && errors.As(err, &ae) && (ae.StatusCode == http.StatusPreconditionFailed || ae.StatusCode == http.StatusConflict) {
+			if made, gerr := sess.client.Get(ctx, id); gerr == nil && strings.EqualFold(made.Thumbprint, thumb) {
+				return f.printAPIM(*made, status)
+			}
+		}
 		return apimError(fmt.Errorf("uploading %s to %s: %w", opts.file, sess.where, err))
 	}
 	return f.printAPIM(*cert, status)

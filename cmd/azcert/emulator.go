@@ -91,6 +91,10 @@ delay:DURATION:N, redirect:N (307) — each for the next N requests.`,
 }
 
 func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
+	// Catch signals first, so one that arrives while starting still stops
+	// the server cleanly.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if opts.maxMgmtCerts < 1 {
 		return usageErrorf("--max-management-certs must be at least 1")
 	}
@@ -141,6 +145,8 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 	for _, ft := range faults {
 		srv.Inject(ft)
 	}
+	// The CA file is written once the port is ours, so a second emulator
+	// that cannot listen never replaces the CA file of the first.
 	if err := srv.WriteCA(opts.caOut); err != nil {
 		_ = srv.Close()
 		return err
@@ -167,8 +173,6 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 	}
 	f.IO.notef("azcert emulator: serving subscription %s at %s; Ctrl-C stops it", srv.Subscription, srv.URL)
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	stop()
 	f.IO.notef("azcert emulator: stopping")

@@ -11,7 +11,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/azcert/azcert/pkg/export"
@@ -39,7 +42,16 @@ func (f *factory) readInput(arg string) ([]byte, error) {
 		}
 		return data, nil
 	}
-	fh, err := os.Open(arg)
+	flag := os.O_RDONLY
+	if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() {
+		// For a regular file O_NONBLOCK changes nothing, except that it
+		// spares the four fcntl calls os.Open makes to try the descriptor
+		// with the poller and undo that: a third of the system calls of
+		// reading a certificate (thumbprint reads thousands). Anything else
+		// (a FIFO, a device) is opened as usual, so it blocks as usual.
+		flag |= syscall.O_NONBLOCK
+	}
+	fh, err := os.OpenFile(arg, flag, 0)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -60,7 +72,11 @@ func (f *factory) readInput(arg string) ([]byte, error) {
 	if st.Mode().IsRegular() && st.Size() > export.MaxInputSize {
 		return nil, inputErrorf("%s is %d bytes, larger than any certificate or .pfx (limit %d)", arg, st.Size(), export.MaxInputSize)
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, export.MaxInputSize+1))
+	size := int64(0)
+	if st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	data, err := readBounded(fh, size)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, inputErrorf("%s: permission denied", arg)
@@ -68,6 +84,33 @@ func (f *factory) readInput(arg string) ([]byte, error) {
 		return nil, inputErrorf("reading %s: %w", arg, unwrapPath(err))
 	}
 	return data, nil
+}
+
+// readBounded reads r to its end, but at most export.MaxInputSize+1 bytes
+// (one more than Load accepts, so an oversized input is reported as such).
+// size is the file's size from stat, or 0 when unknown: with it the buffer
+// is allocated once, and a certificate file takes one read plus the one
+// that sees the end, instead of io.ReadAll's growing reads. A file that
+// grew after the stat is still read whole.
+func readBounded(r io.Reader, size int64) ([]byte, error) {
+	lr := io.LimitReader(r, export.MaxInputSize+1)
+	if size <= 0 || size > export.MaxInputSize {
+		return io.ReadAll(lr)
+	}
+	buf := make([]byte, 0, size+1) // +1: the read that finds the end needs room
+	for {
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
 }
 
 // loadInput reads and decodes a file, "-" or an https:// URL. inPassword
@@ -107,10 +150,28 @@ func (f *factory) loadFile(arg string, pw passwordRequest) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := arg
-	if arg == "-" {
-		name = "standard input"
+	l, err := f.decodeInput(arg, data, pw)
+	if err != nil {
+		return nil, err
 	}
+	f.debugRead(arg, l.bundle.Format)
+	return l, nil
+}
+
+// inputName is how an input is named in messages.
+func inputName(arg string) string {
+	if arg == "-" {
+		return "standard input"
+	}
+	return arg
+}
+
+// decodeInput decodes the data read from arg. pw.purpose is filled in. The
+// password is asked for only for a .pfx that an empty password does not
+// open; for any other input decodeInput uses nothing but its arguments, so
+// it may run on any goroutine.
+func (f *factory) decodeInput(arg string, data []byte, pw passwordRequest) (*loaded, error) {
+	name := inputName(arg)
 	pw.purpose = name
 	l := &loaded{data: data}
 	b, err := export.Load(data, func() (string, error) {
@@ -128,11 +189,15 @@ func (f *factory) loadFile(arg string, pw passwordRequest) (*loaded, error) {
 		}
 		return nil, err
 	}
-	if f.debug {
-		fmt.Fprintf(f.IO.ErrOut, "azcert: debug: %s: read as %s\n", name, b.Format)
-	}
 	l.bundle = b
 	return l, nil
+}
+
+// debugRead notes with --debug how an input was read.
+func (f *factory) debugRead(arg string, format export.Format) {
+	if f.debug {
+		fmt.Fprintf(f.IO.ErrOut, "azcert: debug: %s: read as %s\n", inputName(arg), format)
+	}
 }
 
 // fetchTLS reads the certificate a TLS server presents. The chain is not
@@ -222,3 +287,172 @@ func derivedPath(input, newExt string) string {
 	}
 	return input + newExt
 }
+
+// maxReadAhead bounds the files a command reads and decodes at once.
+const maxReadAhead = 8
+
+// readAheadWorkers is how many files are read at once for n file inputs:
+// a few per processor (reads wait on the disk, decoding uses the CPU), at
+// most maxReadAhead, never more than there are files.
+func readAheadWorkers(n int) int {
+	return max(1, min(maxReadAhead, 2*runtime.GOMAXPROCS(0), n))
+}
+
+// readAhead reads and decodes the file inputs of a command concurrently,
+// while the command consumes them in argument order with get. The command
+// sees exactly what loadFile would give it, input by input: the same
+// values, the same errors, --debug notes in argument order. What cannot be
+// done off the command's goroutine is left to get: "-" and https:// URLs
+// (not read ahead at all), and the decoding of a .pfx, which may need a
+// password from a prompt or standard input.
+//
+// Files are handed to the workers in runs of consecutive inputs (one
+// synchronisation per run, not per file), and the workers stay at most a
+// few runs ahead of get, so memory stays bounded whatever the number of
+// inputs. After stop, or once get has returned an error, no new run is
+// started; reads under way finish on their own.
+type readAhead[R any] struct {
+	f      *factory
+	inputs []string
+	slots  []readSlot[R]
+	runs   []readRun
+	use    func(*loaded) R
+	ahead  chan struct{} // a token per run handed out and not yet reached by get
+	quit   chan struct{}
+	once   sync.Once
+	at     int // the run get is in
+}
+
+type readRun struct {
+	inputs []int
+	done   chan struct{}
+}
+
+type readSlot[R any] struct {
+	run    int // index in runs, -1 when not read ahead
+	val    R
+	format export.Format
+	// pfx is a .pfx read but not decoded: get decodes it.
+	pfx []byte
+	err error
+}
+
+// startReadAhead starts reading inputs. use turns a decoded input into
+// what the command keeps of it; it runs on the workers (except for a .pfx)
+// and must not touch shared state.
+func startReadAhead[R any](f *factory, inputs []string, use func(*loaded) R) *readAhead[R] {
+	p := &readAhead[R]{f: f, inputs: inputs, slots: make([]readSlot[R], len(inputs)), use: use, quit: make(chan struct{}), at: -1}
+	var files []int
+	for i, in := range inputs {
+		p.slots[i].run = -1
+		if in != "-" && !isURL(in) {
+			files = append(files, i)
+		}
+	}
+	if len(files) == 0 {
+		return p
+	}
+	workers := readAheadWorkers(len(files))
+	size := max(1, min(16, len(files)/(4*workers)))
+	for start := 0; start < len(files); start += size {
+		run := readRun{inputs: files[start:min(start+size, len(files))], done: make(chan struct{})}
+		for _, i := range run.inputs {
+			p.slots[i].run = len(p.runs)
+		}
+		p.runs = append(p.runs, run)
+	}
+	p.ahead = make(chan struct{}, 4*workers)
+	jobs := make(chan int)
+	go func() {
+		defer close(jobs)
+		for r := range p.runs {
+			select {
+			case p.ahead <- struct{}{}:
+			case <-p.quit:
+				return
+			}
+			select {
+			case jobs <- r:
+			case <-p.quit:
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for r := range jobs {
+				p.readRun(r)
+			}
+		}()
+	}
+	return p
+}
+
+// readRun runs on a worker. It stops at the first input that fails: get
+// returns that error and never looks further.
+func (p *readAhead[R]) readRun(r int) {
+	defer close(p.runs[r].done)
+	for _, i := range p.runs[r].inputs {
+		if p.read(i) != nil {
+			return
+		}
+	}
+}
+
+func (p *readAhead[R]) read(i int) error {
+	s := &p.slots[i]
+	data, err := p.f.readInput(p.inputs[i])
+	if err != nil {
+		s.err = err
+		return err
+	}
+	if export.Sniff(data) == export.FormatPKCS12 {
+		s.pfx = data
+		return nil
+	}
+	l, err := p.f.decodeInput(p.inputs[i], data, passwordRequest{})
+	if err != nil {
+		s.err = err
+		return err
+	}
+	s.format = l.bundle.Format
+	s.val = p.use(l)
+	return nil
+}
+
+// get returns input i, waiting for it if need be; inputs must be got in
+// argument order. ok is false for "-" and URLs, which the caller loads
+// itself. pw is the password request for a .pfx.
+func (p *readAhead[R]) get(i int, pw passwordRequest) (val R, ok bool, err error) {
+	s := &p.slots[i]
+	if s.run < 0 {
+		return val, false, nil
+	}
+	if s.run != p.at {
+		<-p.runs[s.run].done
+		<-p.ahead // let the workers start one more run
+		p.at = s.run
+	}
+	if s.err != nil {
+		p.stop()
+		return val, true, s.err
+	}
+	if s.pfx != nil {
+		l, err := p.f.decodeInput(p.inputs[i], s.pfx, pw)
+		s.pfx = nil
+		if err != nil {
+			p.stop()
+			return val, true, err
+		}
+		s.format = l.bundle.Format
+		s.val = p.use(l)
+	}
+	p.f.debugRead(p.inputs[i], s.format)
+	val = s.val
+	var zero R
+	s.val = zero
+	return val, true, nil
+}
+
+// stop starts no further runs.
+func (p *readAhead[R]) stop() { p.once.Do(func() { close(p.quit) }) }

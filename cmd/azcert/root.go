@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -200,6 +201,27 @@ var unboundFlags = map[string]bool{
 	"password": true, "in-password": true, "auth-password": true, "access-token": true, "config": true, "help": true, "version": true,
 }
 
+// maxConfigSize bounds the config file: a few lines of settings.
+const maxConfigSize = 1 << 20
+
+// readConfigBounded reads a config file that is not a regular file, at most
+// maxConfigSize bytes of it, into v.
+func readConfigBounded(v *viper.Viper, path string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxConfigSize+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > maxConfigSize {
+		return fmt.Errorf("it holds more than %d bytes, more than a configuration file holds", maxConfigSize)
+	}
+	return v.ReadConfig(bytes.NewReader(data))
+}
+
 // bindConfig is the one place viper is used: flags the user did not set
 // are filled from AZCERT_* variables, then from the config file.
 func (f *factory) bindConfig(cmd *cobra.Command) error {
@@ -214,12 +236,21 @@ func (f *factory) bindConfig(cmd *cobra.Command) error {
 		}
 	}
 	if path != "" {
-		if _, err := os.Stat(path); err == nil || explicit {
+		if st, err := os.Stat(path); err == nil || explicit {
 			v.SetConfigFile(path)
 			if filepath.Ext(path) == "" {
 				v.SetConfigType("yaml")
 			}
-			if err := v.ReadInConfig(); err != nil {
+			read := v.ReadInConfig
+			if err == nil && st.Mode().IsRegular() && st.Size() > maxConfigSize {
+				return fmt.Errorf("config file %s is %d bytes, more than a configuration file holds (limit %d)", path, st.Size(), maxConfigSize)
+			}
+			if err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+				// A pipe or a device (--config <(...), /dev/zero) has no
+				// size to check: read it here, bounded, not to its end.
+				read = func() error { return readConfigBounded(v, path) }
+			}
+			if err := read(); err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
 					return fmt.Errorf("config file %s does not exist", path)
 				}

@@ -86,11 +86,13 @@ func TestScripts(t *testing.T) {
 			"emulator":        cmdEmulator,
 			"fault":           cmdFault,
 			"emucerts":        cmdEmuCerts,
+			"emuhandshakes":   cmdEmuHandshakes,
 			"apimcerts":       cmdAPIMCerts,
 			"apimuse":         cmdAPIMUse,
 			"emustop":         cmdEmuStop,
 			"freeport":        cmdFreePort,
 			"waitport":        cmdWaitPort,
+			"waitfile":        cmdWaitFile,
 			"sigterm":         cmdSigterm,
 			"publishsettings": cmdPublishSettings,
 			"oldcert":         cmdOldCert,
@@ -511,6 +513,18 @@ func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	ts.Fatalf("nothing listens on 127.0.0.1:%s after 20s", args[0])
+}
+
+// waitfile FILE waits (at most 20 s) until FILE exists.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not appear within 20s", args[0])
 }
 
 // sigterm sends SIGTERM to every background command.

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -17,7 +21,13 @@ type uploadOptions struct {
 	service    string
 	inPassword string
 	noWait     bool
+	parallel   int
 }
+
+// maxParallel bounds --parallel: each connection costs a TLS handshake
+// signed with the management certificate's key, and the service throttles
+// callers that press it.
+const maxParallel = 16
 
 func newUploadCmd(f *factory) *cobra.Command {
 	opts := &uploadOptions{}
@@ -39,10 +49,20 @@ be rerun. Before anything is sent each file is checked: RSA with at least
 2048 bits, not expired, and a .pfx for a service certificate; a file that
 fails is exit 3 and nothing is uploaded.
 
+Up to --parallel uploads (default 4) are under way at once, over as many
+kept-alive connections: one TLS handshake per connection, not per file.
+Results are printed in argument order. If one fails, no further upload
+starts; those already under way finish and are reported, and the first
+failure in argument order sets the exit code. --parallel 1 uploads one file
+after another in argument order and stops at the first failure.
+
 The calls are authenticated with a registered management certificate:
 --auth-cert FILE (with --auth-password) or --publish-settings FILE.`,
 		Example: `  # Register a management certificate (authenticating with another one)
   azcert upload mgmt2.cer --subscription $SUB --auth-cert mgmt.pfx --auth-password env:PW
+
+  # Register every .cer in a directory, eight at a time
+  azcert upload certs/*.cer --parallel 8 --subscription $SUB --auth-cert mgmt.pfx --auth-password env:PW
 
   # Upload an SSL certificate to a cloud service and wait for it
   azcert upload contoso.net.pfx --service contoso-web --in-password env:PFX_PW --publish-settings my.publishsettings
@@ -64,6 +84,7 @@ The calls are authenticated with a registered management certificate:
 	cmd.Flags().StringVar(&opts.service, "service", "", "cloud service (hosted service) name; without it, management certificates are registered")
 	cmd.Flags().StringVar(&opts.inPassword, "in-password", "", "password source for the .pfx files: "+inPasswordSyntax)
 	cmd.Flags().BoolVar(&opts.noWait, "no-wait", false, "do not wait for service-certificate operations to finish")
+	cmd.Flags().IntVar(&opts.parallel, "parallel", 4, fmt.Sprintf("uploads under way at once, 1 to %d (1: one after another, in argument order)", maxParallel))
 	return cmd
 }
 
@@ -79,84 +100,198 @@ func runUpload(f *factory, cmd *cobra.Command, opts *uploadOptions) error {
 	if opts.noWait && opts.service == "" {
 		return usageErrorf("--no-wait applies only to --service uploads")
 	}
+	if opts.parallel < 1 || opts.parallel > maxParallel {
+		return usageErrorf("--parallel must be between 1 and %d", maxParallel)
+	}
 	if err := checkStdin(opts.files, map[string]string{"in-password": opts.inPassword, "auth-password": opts.mgmt.authPassword}); err != nil {
 		return err
+	}
+	if opts.parallel > 1 {
+		// Uploads under way note their progress (and, with --debug, trace
+		// their requests) from several goroutines.
+		f.IO.ErrOut = &lockedWriter{w: f.IO.ErrOut}
 	}
 	sess, err := f.connect(cmd, &opts.mgmt)
 	if err != nil {
 		return err
 	}
-	// Read and check every file before sending anything.
-	type item struct {
-		name   string
-		loaded *loaded
-	}
-	var items []item
-	for _, name := range opts.files {
-		l, err := f.loadFile(name, passwordRequest{flag: "in-password", spec: opts.inPassword, envVar: "AZCERT_IN_PASSWORD"})
+	// Read and check every file before sending anything; the files are
+	// read a few at a time, and taken in argument order.
+	pw := passwordRequest{flag: "in-password", spec: opts.inPassword, envVar: "AZCERT_IN_PASSWORD"}
+	ahead := startReadAhead(f, opts.files, func(l *loaded) *loaded { return l })
+	defer ahead.stop()
+	items := make([]uploadItem, 0, len(opts.files))
+	for i, name := range opts.files {
+		l, ok, err := ahead.get(i, pw)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			if l, err = f.loadFile(name, pw); err != nil {
+				return err
+			}
 		}
 		needKey := opts.service != "" && l.bundle.Format == export.FormatPKCS12
 		if err := checkUploadable(name, l.bundle, f.Now(), needKey); err != nil {
 			return err
 		}
-		items = append(items, item{name, l})
+		items = append(items, uploadItem{name, l})
 	}
 
 	ctx, cancel := withTimeout(cmd, &opts.mgmt)
 	defer cancel()
-	var results []uploadResult
-	for _, it := range items {
-		b := it.loaded.bundle
-		r := uploadResult{File: it.name, Thumbprint: mgmtclient.Thumbprint(b.Cert), Subject: b.Cert.Subject.String()}
-		if opts.service == "" {
-			already, err := sess.client.RegisterManagementCertificate(ctx, b.Cert)
-			if err != nil {
-				return azureHint(fmt.Errorf("registering %s: %w", it.name, err), sess)
+	// One client, so one pool of kept-alive connections, of at most one
+	// connection per upload under way: the uploads reuse them instead of
+	// each paying for a TLS handshake.
+	sess.client.LimitConnections(min(opts.parallel, len(items)))
+	defer sess.client.CloseIdleConnections()
+	where := "subscription " + sess.subscription
+	if opts.service != "" {
+		where = "cloud service " + opts.service
+	}
+	results := make([]uploadResult, 0, len(items))
+	var firstErr error
+	for o := range uploadAll(items, opts.parallel, func(it uploadItem) (uploadResult, error) {
+		return uploadOne(ctx, f, sess, opts, it)
+	}) {
+		if o.err != nil {
+			if firstErr == nil {
+				firstErr = o.err
 			}
-			r.Status = "registered"
-			if already {
-				r.Status = "already registered"
-			}
-		} else {
-			if _, err := sess.client.GetServiceCertificate(ctx, opts.service, r.Thumbprint); err == nil {
-				r.Status = "already on the service"
-			} else if !mgmtclient.IsNotFound(err) || isServiceMissing(err) {
-				return azureHint(fmt.Errorf("checking %s on %s: %w", it.name, opts.service, err), sess)
-			} else {
-				data, format, password := it.loaded.data, "pfx", it.loaded.password
-				if b.Format != export.FormatPKCS12 {
-					data, format, password = b.Cert.Raw, "cer", ""
-				}
-				id, err := sess.client.AddServiceCertificate(ctx, opts.service, data, format, password)
-				if err != nil {
-					return azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess)
-				}
-				r.RequestID = id
-				r.Status = "accepted"
-				if !opts.noWait {
-					f.IO.notef("uploading %s to %s (operation %s)...", it.name, opts.service, id)
-					if _, err := sess.client.WaitOperation(ctx, id); err != nil {
-						return azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess)
-					}
-					r.Status = "uploaded"
-				}
-			}
+			continue
 		}
-		results = append(results, r)
+		results = append(results, o.result)
 		if !f.json() {
-			where := "subscription " + sess.subscription
-			if opts.service != "" {
-				where = "cloud service " + opts.service
-			}
-			fmt.Fprintf(f.IO.Out, "%s  %s  %s (%s)\n", r.Thumbprint, filepath.Base(it.name), r.Status, where)
+			fmt.Fprintf(f.IO.Out, "%s  %s  %s (%s)\n", o.result.Thumbprint, filepath.Base(o.item.name), o.result.Status, where)
 		}
+	}
+	if firstErr != nil {
+		return firstErr
 	}
 	if f.json() {
 		return writeJSON(f, results)
 	}
 	return nil
+}
+
+type uploadItem struct {
+	name   string
+	loaded *loaded
+}
+
+// uploadOutcome is what became of one upload; skipped ones (after a
+// failure) are not reported.
+type uploadOutcome struct {
+	item   uploadItem
+	result uploadResult
+	err    error
+}
+
+// uploadAll runs upload for the items, at most parallel at a time, and
+// yields the outcomes in the items' order, each as soon as it and those
+// before it are known. Once an upload has failed no further one starts;
+// the ones under way finish and are yielded. With parallel 1 the items
+// go one after another and nothing starts after a failure.
+func uploadAll(items []uploadItem, parallel int, upload func(uploadItem) (uploadResult, error)) func(yield func(uploadOutcome) bool) {
+	return func(yield func(uploadOutcome) bool) {
+		outcomes := make([]uploadOutcome, len(items))
+		done := make([]chan struct{}, len(items))
+		for i := range done {
+			done[i] = make(chan struct{})
+		}
+		skipped := make([]bool, len(items))
+		var failed atomic.Bool
+		next := make(chan int)
+		go func() {
+			defer close(next)
+			for i := range items {
+				next <- i
+			}
+		}()
+		for range min(parallel, len(items)) {
+			go func() {
+				for i := range next {
+					// Checked when the upload would start, so that with one
+					// worker nothing starts after a failure.
+					if failed.Load() {
+						skipped[i] = true
+					} else {
+						r, err := upload(items[i])
+						outcomes[i] = uploadOutcome{item: items[i], result: r, err: err}
+						if err != nil {
+							failed.Store(true)
+						}
+					}
+					close(done[i])
+				}
+			}()
+		}
+		stopped := false
+		for i := range items {
+			<-done[i] // every item ends: uploaded, failed or skipped
+			if stopped || skipped[i] {
+				continue
+			}
+			if !yield(outcomes[i]) {
+				stopped = true
+				failed.Store(true)
+			}
+		}
+	}
+}
+
+// uploadOne uploads one certificate. It runs on one of --parallel
+// goroutines.
+func uploadOne(ctx context.Context, f *factory, sess *mgmtSession, opts *uploadOptions, it uploadItem) (uploadResult, error) {
+	b := it.loaded.bundle
+	r := uploadResult{File: it.name, Thumbprint: mgmtclient.Thumbprint(b.Cert), Subject: b.Cert.Subject.String()}
+	if opts.service == "" {
+		already, err := sess.client.RegisterManagementCertificate(ctx, b.Cert)
+		if err != nil {
+			return r, azureHint(fmt.Errorf("registering %s: %w", it.name, err), sess)
+		}
+		r.Status = "registered"
+		if already {
+			r.Status = "already registered"
+		}
+		return r, nil
+	}
+	if _, err := sess.client.GetServiceCertificate(ctx, opts.service, r.Thumbprint); err == nil {
+		r.Status = "already on the service"
+		return r, nil
+	} else if !mgmtclient.IsNotFound(err) || isServiceMissing(err) {
+		return r, azureHint(fmt.Errorf("checking %s on %s: %w", it.name, opts.service, err), sess)
+	}
+	data, format, password := it.loaded.data, "pfx", it.loaded.password
+	if b.Format != export.FormatPKCS12 {
+		data, format, password = b.Cert.Raw, "cer", ""
+	}
+	id, err := sess.client.AddServiceCertificate(ctx, opts.service, data, format, password)
+	if err != nil {
+		return r, azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess)
+	}
+	r.RequestID = id
+	r.Status = "accepted"
+	if !opts.noWait {
+		f.IO.notef("uploading %s to %s (operation %s)...", it.name, opts.service, id)
+		if _, err := sess.client.WaitOperation(ctx, id); err != nil {
+			return r, azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess)
+		}
+		r.Status = "uploaded"
+	}
+	return r, nil
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // isServiceMissing tells a 404 for an unknown cloud service apart from a
