@@ -54,28 +54,74 @@ type relFixtures struct {
 
 func (fx *relFixtures) path(name string) string { return filepath.Join(fx.dir, name) }
 
-var (
-	relOnce sync.Once
-	relFx   *relFixtures
-	relErr  error
-)
-
-// reliabilityFixtures makes (once) the certificates with the real command,
-// and the hostile files with the standard library.
-func reliabilityFixtures(t *testing.T) *relFixtures {
-	t.Helper()
-	relOnce.Do(func() { relFx, relErr = makeRelFixtures() })
-	if relErr != nil {
-		t.Fatalf("making the reliability fixtures: %v", relErr)
-	}
-	return relFx
+// relMaterial is what the fixtures are made of, made once per test binary
+// (key generation is the slow part) and written afresh into each test's
+// own directory.
+type relMaterial struct {
+	files                    map[string][]byte
+	modes                    map[string]os.FileMode
+	mgmtCert                 *x509.Certificate
+	keyMarker, mgmtKeyMarker string
 }
 
-func makeRelFixtures() (*relFixtures, error) {
+var relOnce = sync.OnceValues(makeRelMaterial)
+
+// pkgDir is the package directory, the working directory tests start in.
+var pkgDir, _ = os.Getwd()
+
+// reliabilityFixtures writes the fixtures into a new directory of the test's.
+func reliabilityFixtures(t *testing.T) *relFixtures {
+	t.Helper()
+	m, err := relOnce()
+	if err != nil {
+		t.Fatalf("making the reliability fixtures: %v", err)
+	}
+	dir := t.TempDir()
+	for name, data := range m.files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, m.modes[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 50 MB: a sparse file, so making it costs nothing.
+	if err := makeSparse(filepath.Join(dir, "big50.bin"), 50<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &relFixtures{dir: dir, mgmtCert: m.mgmtCert, keyMarker: m.keyMarker, mgmtKeyMarker: m.mgmtKeyMarker}
+}
+
+func makeRelMaterial() (*relMaterial, error) {
 	dir, err := os.MkdirTemp("", "azcert-reliability-")
 	if err != nil {
 		return nil, err
 	}
+	defer os.RemoveAll(dir)
+	fx, err := makeRelFixtures(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := &relMaterial{files: map[string][]byte{}, modes: map[string]os.FileMode{},
+		mgmtCert: fx.mgmtCert, keyMarker: fx.keyMarker, mgmtKeyMarker: fx.mgmtKeyMarker}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if m.files[e.Name()], err = os.ReadFile(filepath.Join(dir, e.Name())); err != nil {
+			return nil, err
+		}
+		m.modes[e.Name()] = info.Mode().Perm()
+	}
+	return m, nil
+}
+
+func makeRelFixtures(dir string) (*relFixtures, error) {
 	fx := &relFixtures{dir: dir}
 	runNew := func(args ...string) error {
 		var out, errOut bytes.Buffer
@@ -156,7 +202,7 @@ func makeRelFixtures() (*relFixtures, error) {
 		"site.crt.only.pem":      certPEM,
 		"other.key.pem":          nil, // filled below
 	}
-	cscfgFixture, err := os.ReadFile(filepath.Join("..", "..", "pkg", "cscfg", "testdata", "ServiceConfiguration.Cloud.cscfg"))
+	cscfgFixture, err := os.ReadFile(filepath.Join(pkgDir, "..", "..", "pkg", "cscfg", "testdata", "ServiceConfiguration.Cloud.cscfg"))
 	if err != nil {
 		return nil, err
 	}
@@ -206,13 +252,6 @@ func makeRelFixtures() (*relFixtures, error) {
 			return nil, err
 		}
 	}
-	// 50 MB: a sparse file, so making it costs nothing.
-	if err := makeSparse(filepath.Join(dir, "big50.bin"), 50<<20); err != nil {
-		return nil, err
-	}
-	if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
-		return nil, err
-	}
 	return fx, nil
 }
 
@@ -224,18 +263,24 @@ func mustRead(dir, name string) []byte {
 	return b
 }
 
-// keyMarker returns 32 base64 characters from the middle of a PEM private
-// key's body: part of the key itself, not of its fixed header.
+// keyMarker returns 40 base64 characters of a PEM private key's body, from
+// one line in the middle: part of the key itself, not of its fixed header.
 func keyMarker(keyPEM []byte) (string, error) {
 	block, _ := pem.Decode(keyPEM)
-	if block == nil {
-		return "", fmt.Errorf("no PEM key")
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return "", fmt.Errorf("no PKCS#8 PEM key")
 	}
-	body := strings.Join(strings.Fields(strings.SplitN(strings.SplitN(string(keyPEM), "-----\n", 2)[1], "-----END", 2)[0]), "")
-	if len(body) < 400 {
-		return "", fmt.Errorf("key body too short")
+	lines := strings.Split(strings.TrimSpace(string(keyPEM)), "\n")
+	if len(lines) < 12 {
+		return "", fmt.Errorf("key too short")
 	}
-	return body[300:332], nil
+	return lines[8][8:48], nil
+}
+
+// flatten removes white space and JSON's \n escapes, so that a secret is
+// found however its lines were broken.
+func flatten(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, `\n`, "")), "")
 }
 
 func makeSparse(path string, size int64) error {
@@ -356,6 +401,8 @@ func invoke(t *testing.T, args []string, stdin io.Reader, env map[string]string,
 	if stdin != nil {
 		f.IO.In = stdin
 	}
+	// The fixtures are made with the real clock; judge them by it.
+	f.Now = time.Now
 	f.mgmtOptions = fastRetries
 	f.apimOptions = func(o *apimclient.Options) { o.RetryDelay = time.Millisecond }
 	if edit != nil {

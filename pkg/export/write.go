@@ -147,10 +147,21 @@ func WriteFiles(files []File, force bool) (err error) {
 		temps = append(temps, tmp)
 	}
 	var created []string
+	// backups[path] keeps a file that force replaced, under a temporary
+	// name (a hard link, or of a symbolic link the link itself), so that a
+	// later failure can put it back: all or none, with force too.
+	backups := map[string]string{}
 	defer func() {
 		if err != nil {
 			for _, c := range created {
 				os.Remove(c)
+			}
+		}
+		for path, b := range backups {
+			if err != nil {
+				os.Rename(b, path)
+			} else {
+				os.Remove(b)
 			}
 		}
 	}()
@@ -162,11 +173,16 @@ func WriteFiles(files []File, force bool) (err error) {
 		}
 		if force {
 			_, statErr := os.Lstat(f.Path)
+			if statErr == nil {
+				if b, ok := backup(f.Path); ok {
+					backups[f.Path] = b
+				}
+			}
 			if err := os.Rename(temps[i], f.Path); err != nil {
 				return &OutputError{Path: f.Path, Reason: "moving it into place", Err: unwrapLinkError(err)}
 			}
 			// A file that did not exist before is removed again on failure;
-			// one that was replaced cannot be brought back.
+			// one that was replaced is put back from its backup.
 			if errors.Is(statErr, fs.ErrNotExist) {
 				created = append(created, f.Path)
 			}
@@ -190,6 +206,32 @@ func WriteFiles(files []File, force bool) (err error) {
 		syncDir(dir)
 	}
 	return nil
+}
+
+// backup hard-links path (not following a symbolic link) to a new
+// temporary name in its directory. It reports false where that cannot be
+// done (a file system without hard links); the file is then replaced
+// without a way back, as rename alone would.
+func backup(path string) (string, bool) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	for range 3 {
+		t, err := os.CreateTemp(dir, "."+base+".bak-*")
+		if err != nil {
+			return "", false
+		}
+		name := t.Name()
+		t.Close()
+		os.Remove(name)
+		if err := os.Link(path, name); err == nil {
+			return name, true
+		} else if !errors.Is(err, fs.ErrExist) {
+			return "", false
+		}
+	}
+	return "", false
 }
 
 func writeTemp(f File) (string, error) {

@@ -75,6 +75,7 @@ type Options struct {
 // Client calls the Service Management API.
 type Client struct {
 	pl           runtime.Pipeline
+	hc           *http.Client
 	base         string
 	sub          string
 	pollInterval time.Duration
@@ -123,6 +124,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{
 		pl:           runtime.NewPipeline("azcert/mgmtclient", "v1", runtime.PipelineOptions{}, opts),
+		hc:           o.HTTPClient,
 		base:         strings.TrimRight(o.Endpoint, "/"),
 		sub:          strings.ToLower(o.Subscription),
 		pollInterval: o.PollInterval,
@@ -132,6 +134,31 @@ func New(o Options) (*Client, error) {
 	}
 	return c, nil
 }
+
+// LimitConnections prepares the client for up to n requests at a time
+// (n >= 1). The transport keeps up to n idle connections per host, so a
+// connection a request is done with serves the next one (HTTP keep-alive)
+// instead of being closed, and it opens at most n connections per host: a
+// request that finds them all busy waits for one rather than dialling. A
+// batch of requests then costs at most n TLS handshakes, each of which
+// signs with the management certificate's key. It applies when
+// Options.HTTPClient's Transport is an *http.Transport (otherwise it does
+// nothing), and must be called before the first request.
+func (c *Client) LimitConnections(n int) {
+	t, ok := c.hc.Transport.(*http.Transport)
+	if !ok || n < 1 {
+		return
+	}
+	t.MaxConnsPerHost = n
+	t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, n)
+	if t.MaxIdleConns != 0 {
+		t.MaxIdleConns = max(t.MaxIdleConns, n)
+	}
+}
+
+// CloseIdleConnections closes the kept-alive connections no request is
+// using, for a caller that is done with the client.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // TLSConfig returns the client TLS configuration for a management
 // certificate: TLS 1.2 or later, the certificate offered to the server,

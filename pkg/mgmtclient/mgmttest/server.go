@@ -74,6 +74,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,6 +202,9 @@ type Server struct {
 	// armToken is the bearer token ARM requests must carry.
 	armToken    string
 	armPageSize int
+
+	// handshakes counts the TLS handshakes clients started.
+	handshakes atomic.Int64
 
 	mu         sync.Mutex
 	baseURL    string
@@ -391,6 +395,12 @@ func (s *Server) Start() error {
 		// HTTP/1.1 only, like the real endpoint: renegotiation, which it
 		// depends on, is forbidden in HTTP/2.
 		NextProtos: []string{"http/1.1"},
+		// Every ClientHello is counted (see Handshakes); nil keeps this
+		// configuration.
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			s.handshakes.Add(1)
+			return nil, nil
+		},
 	}
 	s.srv = &http.Server{
 		Handler:           s.handler,
@@ -508,6 +518,12 @@ func (s *Server) Client(cert tls.Certificate) *http.Client {
 	s.mu.Unlock()
 	return &http.Client{Transport: t}
 }
+
+// Handshakes returns how many TLS handshakes clients have started with the
+// server (each ClientHello counts, whether the handshake then succeeds or
+// not). A client that reuses its connections (HTTP keep-alive) makes one
+// per connection, so a test can check how many connections it opened.
+func (s *Server) Handshakes() int { return int(s.handshakes.Load()) }
 
 // Handler returns the server's HTTP handler, for use without a listener
 // (for example with httptest.NewRecorder). Classic requests must carry r.TLS
