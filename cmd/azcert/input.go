@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/azcert/azcert/pkg/export"
@@ -42,16 +41,7 @@ func (f *factory) readInput(arg string) ([]byte, error) {
 		}
 		return data, nil
 	}
-	flag := os.O_RDONLY
-	if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() {
-		// For a regular file O_NONBLOCK changes nothing, except that it
-		// spares the four fcntl calls os.Open makes to try the descriptor
-		// with the poller and undo that: a third of the system calls of
-		// reading a certificate (thumbprint reads thousands). Anything else
-		// (a FIFO, a device) is opened as usual, so it blocks as usual.
-		flag |= syscall.O_NONBLOCK
-	}
-	fh, err := os.OpenFile(arg, flag, 0)
+	fh, err := os.Open(arg)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -317,6 +307,7 @@ type readAhead[R any] struct {
 	slots  []readSlot[R]
 	runs   []readRun
 	use    func(*loaded) R
+	quick  func([]byte) (R, bool)
 	ahead  chan struct{} // a token per run handed out and not yet reached by get
 	quit   chan struct{}
 	once   sync.Once
@@ -339,9 +330,11 @@ type readSlot[R any] struct {
 
 // startReadAhead starts reading inputs. use turns a decoded input into
 // what the command keeps of it; it runs on the workers (except for a .pfx)
-// and must not touch shared state.
-func startReadAhead[R any](f *factory, inputs []string, use func(*loaded) R) *readAhead[R] {
-	p := &readAhead[R]{f: f, inputs: inputs, slots: make([]readSlot[R], len(inputs)), use: use, quit: make(chan struct{}), at: -1}
+// and must not touch shared state. quick, if not nil, is offered each DER
+// input first: when it answers true, its value is used and the input is
+// not decoded (it must then give exactly what use would have).
+func startReadAhead[R any](f *factory, inputs []string, use func(*loaded) R, quick func([]byte) (R, bool)) *readAhead[R] {
+	p := &readAhead[R]{f: f, inputs: inputs, slots: make([]readSlot[R], len(inputs)), use: use, quick: quick, quit: make(chan struct{}), at: -1}
 	var files []int
 	for i, in := range inputs {
 		p.slots[i].run = -1
@@ -406,9 +399,17 @@ func (p *readAhead[R]) read(i int) error {
 		s.err = err
 		return err
 	}
-	if export.Sniff(data) == export.FormatPKCS12 {
+	switch export.Sniff(data) {
+	case export.FormatPKCS12:
 		s.pfx = data
 		return nil
+	case export.FormatDER:
+		if p.quick != nil {
+			if v, ok := p.quick(data); ok {
+				s.format, s.val = export.FormatDER, v
+				return nil
+			}
+		}
 	}
 	l, err := p.f.decodeInput(p.inputs[i], data, passwordRequest{})
 	if err != nil {

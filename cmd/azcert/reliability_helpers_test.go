@@ -161,7 +161,7 @@ func makeRelFixtures(dir string) (*relFixtures, error) {
 	if err != nil {
 		return nil, err
 	}
-	mgmtKey, mgmtCert, err := gopkcs12.Decode(mustRead(dir, "mgmt.pfx"), relPassword)
+	mgmtKey, _, err := gopkcs12.Decode(mustRead(dir, "mgmt.pfx"), relPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,6 @@ func makeRelFixtures(dir string) (*relFixtures, error) {
 	if fx.mgmtKeyMarker, err = keyMarker(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
 		return nil, err
 	}
-	_ = mgmtCert
 
 	siteCER := mustRead(dir, "site.cer")
 	siteCert, err := x509.ParseCertificate(siteCER)
@@ -378,14 +377,13 @@ func emulatorEnv(t *testing.T, fx *relFixtures, srv *mgmttest.Server) map[string
 
 // invocation is the outcome of one in-process run of azcert.
 type invocation struct {
-	code        int
-	stdout      string
-	stderr      string
-	elapsed     time.Duration
-	allocated   uint64 // bytes allocated by the whole process meanwhile (runtime.MemStats.TotalAlloc)
-	panicked    any
-	timedOut    bool
-	heapInUseHi uint64
+	code      int
+	stdout    string
+	stderr    string
+	elapsed   time.Duration
+	allocated uint64 // bytes allocated by the whole process meanwhile (runtime.MemStats.TotalAlloc)
+	panicked  any
+	timedOut  bool
 }
 
 // invokeBound is how long one invocation may take before the test calls it

@@ -3,8 +3,11 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -89,9 +92,9 @@ func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
 		export.FormatDER: "DER certificate", export.FormatPEM: "PEM",
 		export.FormatPKCS12: "PKCS#12", formatTLS: "TLS handshake",
 	}
-	row("File", fmt.Sprintf("%s (%s)", s.File, formats[s.Format]))
-	row("Subject", s.Subject)
-	issuer := s.Issuer
+	row("File", fmt.Sprintf("%s (%s)", printable(s.File), formats[s.Format]))
+	row("Subject", printable(s.Subject))
+	issuer := printable(s.Issuer)
 	if s.SelfSigned {
 		issuer += " (self-signed)"
 	}
@@ -125,7 +128,7 @@ func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
 	for _, ip := range s.IPAddresses {
 		names = append(names, "IP:"+ip)
 	}
-	row("Names", orNone(strings.Join(names, ", ")))
+	row("Names", printable(orNone(strings.Join(names, ", "))))
 	row("Key usage", orNone(strings.Join(s.KeyUsage, ", ")))
 	row("Ext. key usage", orNone(strings.Join(s.ExtKeyUsage, ", ")))
 	bc := "absent"
@@ -161,6 +164,17 @@ func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
 			row("Private key", f.IO.outBad().Sprint("present, does NOT match the certificate"))
 		}
 	}
+}
+
+// printable escapes what a certificate (from a file or a TLS server) may
+// carry in its names to take over a terminal: control characters such as
+// ESC, BEL and line breaks, and invalid UTF-8, are written as Go escapes.
+func printable(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return s
+	}
+	q := strconv.QuoteToGraphic(s)
+	return q[1 : len(q)-1]
 }
 
 func orNone(s string) string {

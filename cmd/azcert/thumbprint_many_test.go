@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +21,7 @@ import (
 func manyInputs(t *testing.T, n int) (paths, thumbs []string) {
 	t.Helper()
 	dir := t.TempDir()
-	rk, _ := benchKeyPair()
+	rk, ek := benchKeyPair()
 	ders := issueCerts(t, n)
 	for i, der := range ders {
 		path := filepath.Join(dir, fmt.Sprintf("in%03d", i))
@@ -32,6 +36,15 @@ func manyInputs(t *testing.T, n int) (paths, thumbs []string) {
 				t.Fatal(err)
 			}
 			path, data = path+".pfx", pfx
+		case i%10 == 4:
+			// An ECDSA key: not for the quick path, parsed in full.
+			tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i)), Subject: pkix.Name{CommonName: fmt.Sprintf("ec%03d", i)}}
+			ec, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ek.PublicKey, ek)
+			if err != nil {
+				t.Fatal(err)
+			}
+			der, data = ec, ec
+			path += ".cer"
 		case i%3 == 1:
 			path, data = path+".pem", pemCert(der)
 		default:

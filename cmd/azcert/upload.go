@@ -118,7 +118,7 @@ func runUpload(f *factory, cmd *cobra.Command, opts *uploadOptions) error {
 	// Read and check every file before sending anything; the files are
 	// read a few at a time, and taken in argument order.
 	pw := passwordRequest{flag: "in-password", spec: opts.inPassword, envVar: "AZCERT_IN_PASSWORD"}
-	ahead := startReadAhead(f, opts.files, func(l *loaded) *loaded { return l })
+	ahead := startReadAhead(f, opts.files, func(l *loaded) *loaded { return l }, nil)
 	defer ahead.stop()
 	items := make([]uploadItem, 0, len(opts.files))
 	for i, name := range opts.files {

@@ -9,8 +9,11 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
@@ -147,7 +150,7 @@ func Run(b *export.Bundle, o Options) *Report {
 		if l == Pass {
 			remedy = ""
 		}
-		r.Findings = append(r.Findings, Finding{ID: id, Level: l, Reason: reason, Remedy: remedy})
+		r.Findings = append(r.Findings, Finding{ID: id, Level: l, Reason: printable(reason), Remedy: printable(remedy)})
 	}
 	newCert := "create a new one: azcert new <domain>"
 	if o.Target != Service {
@@ -325,6 +328,17 @@ func checkNames(c *x509.Certificate, domains []string, add addFunc) {
 		return
 	}
 	add(RuleNames, Pass, "covers "+strings.Join(domains, ", "), "")
+}
+
+// printable keeps a reason on one printable line: names read from a
+// certificate or given with --domain may hold line breaks or terminal
+// escapes, which are written as Go escapes instead (\n, \x1b).
+func printable(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return s
+	}
+	q := strconv.QuoteToGraphic(s)
+	return q[1 : len(q)-1]
 }
 
 // wildcardCovered reports whether the certificate holds the very wildcard.

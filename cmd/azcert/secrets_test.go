@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNoSecretInOutput runs every command that reads a password, a key or a
+// token, with --debug (the HTTP trace) and with -o json, against the
+// emulator where it talks to Azure, and checks that no output (stdout,
+// stderr, the trace) contains the recognisable password, a run of the
+// base64 of either private key, the ARM token, or a password azcert
+// generated; and that no request body the emulator received carries a
+// private key, or the password except where Azure requires it (the .pfx
+// password of a service-certificate upload).
+//
+// Not covered, by design: `export --pem --out -` and `export --pem` print
+// or write the key because that is what they are asked for; `emulator`
+// prints its own ARM token for the user.
+func TestNoSecretInOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every command against the emulator")
+	}
+	fx := reliabilityFixtures(t)
+	t.Setenv("AZURE_TOKEN_CREDENTIALS", "dev")
+	emu := startRelEmulator(t, fx, nil)
+	wd := t.TempDir()
+	t.Chdir(wd)
+	copyFixture("site.cscfg", "svc.cscfg")(t, fx)
+	pwFile := filepath.Join(wd, "pw.txt")
+	if err := os.WriteFile(pwFile, []byte(relPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{
+		"the password":                 relPassword,
+		"the service key":              fx.keyMarker,
+		"the management key":           fx.mgmtKeyMarker,
+		"the ARM token":                emu.srv.ARMToken(),
+		"the password (lower case)":    strings.ToLower(relPassword),
+		"the password without a dash":  strings.ReplaceAll(relPassword, "-", ""),
+		"the password, URL-style half": relPassword[:12],
+	}
+	site, sitePFX, mgmtPFX := fx.path("site.cer"), fx.path("site.pfx"), fx.path("mgmt.pfx")
+	wrong := "WRONG-" + relPassword[len(relPassword)-10:] + "-guess"
+	secrets["a wrong password"] = wrong
+	type run struct {
+		args  []string
+		stdin string
+		// tty answers password prompts.
+		tty []string
+	}
+	runs := []run{
+		{args: []string{"new", "a.contoso.net", "--password", "env:RELPW", "--pem"}},
+		{args: []string{"new", "b.contoso.net", "--password", "pass:" + relPassword}},
+		{args: []string{"new", "c.contoso.net", "--password", "file:" + pwFile, "-o", "json"}},
+		{args: []string{"new", "d.contoso.net", "--password", "stdin"}, stdin: relPassword + "\n"},
+		{args: []string{"new", "e.contoso.net", "--password", "prompt"}, tty: []string{relPassword, relPassword}},
+		{args: []string{"new", "f.contoso.net", "--password", "generate", "-o", "json"}},
+		{args: []string{"new", "g.contoso.net", "--password", relPassword}}, // "pass:" forgotten: exit 2
+		{args: []string{"new", "h.contoso.net", "--password", "prompt"}, tty: []string{relPassword, wrong}},
+		{args: []string{"export", "--cer", sitePFX, "--in-password", "env:RELPW", "--out", "x.cer"}},
+		{args: []string{"export", "--pfx", sitePFX, "--in-password", "env:RELPW", "--password", "env:RELPW", "--pfx-profile", "modern", "--out", "x.pfx"}},
+		{args: []string{"export", "--pfx", fx.path("site.crt.pem"), "--key", fx.path("site.key.pem"), "--password", "env:RELPW", "--out", "y.pfx", "--debug"}},
+		{args: []string{"export", "--cer", sitePFX, "--in-password", "pass:" + wrong, "--out", "z.cer"}},
+		{args: []string{"thumbprint", sitePFX, "--in-password", "env:RELPW", "--debug"}},
+		{args: []string{"thumbprint", sitePFX, "--in-password", "stdin"}, stdin: relPassword + "\n"},
+		{args: []string{"thumbprint", sitePFX}, tty: []string{relPassword}},
+		{args: []string{"show", sitePFX, "--in-password", "env:RELPW", "-o", "json", "--debug"}},
+		{args: []string{"show", sitePFX, "--in-password", "pass:" + wrong}},
+		{args: []string{"show", fx.path("site.key.pem")}},
+		{args: []string{"show", fx.path("site.crt.pem"), fx.path("site.key.pem")}},
+		{args: []string{"show", "-"}, stdin: string(mustRead(fx.dir, "site.key.pem")) + string(mustRead(fx.dir, "site.crt.pem"))},
+		{args: []string{"check", sitePFX, "--in-password", "env:RELPW", "--domain", "contoso.net", "--debug"}},
+		{args: []string{"check", sitePFX, "--in-password", "env:RELPW", "-o", "json"}},
+		{args: []string{"cscfg", "set", "svc.cscfg", "--name", "SSL", "--cert", sitePFX, "--in-password", "env:RELPW"}},
+		{args: []string{"cscfg", "show", "svc.cscfg", "-o", "json"}},
+		{args: []string{"policy", "apim", "--cert", sitePFX, "--in-password", "env:RELPW"}},
+		{args: []string{"upload", site, "--debug"}},
+		{args: []string{"upload", sitePFX, "--in-password", "env:RELPW", "--debug", "-o", "json"}},
+		{args: []string{"upload", sitePFX, "--service", "web", "--in-password", "env:RELPW", "--debug"}},
+		{args: []string{"upload", sitePFX, "--service", "web", "--in-password", "pass:" + wrong, "--debug"}},
+		{args: []string{"upload", site, "--auth-password", "pass:" + wrong, "--debug"}},
+		{args: []string{"list", "--debug"}},
+		{args: []string{"list", "--service", "web", "--debug", "-o", "json"}},
+		{args: []string{"list", "--auth-cert", mgmtPFX, "--auth-password", "stdin", "--debug"}, stdin: relPassword + "\n"},
+		{args: []string{"delete", site, "--yes", "--debug"}},
+		{args: []string{"delete", sitePFX, "--in-password", "env:RELPW", "--service", "web", "--yes", "--debug"}},
+		{args: []string{"rotate", "contoso.net", "--service", "web", "--cscfg", "svc.cscfg", "--name", "SSL", "--file-name", "rot", "--password", "env:RELPW", "--debug"}},
+		{args: []string{"rotate", "contoso.net", "--service", "web", "--cscfg", "svc.cscfg", "--name", "SSL", "--file-name", "rot", "--password", "env:RELPW", "--debug", "-o", "json"}},
+		{args: []string{"apim", "upload", sitePFX, "--in-password", "env:RELPW", "--resource-group", "rg-api", "--service", "contoso-apim", "--debug"}},
+		{args: []string{"apim", "upload", sitePFX, "--in-password", "pass:" + wrong, "--resource-group", "rg-api", "--service", "contoso-apim", "--debug"}},
+		{args: []string{"apim", "list", "--resource-group", "rg-api", "--service", "contoso-apim", "--debug", "-o", "json"}},
+		{args: []string{"apim", "list", "--resource-group", "rg-api", "--service", "contoso-apim", "--access-token", "pass:" + wrong, "--retries", "0", "--debug"}},
+		{args: []string{"apim", "delete", "contoso-net-00000000", "--resource-group", "rg-api", "--service", "contoso-apim", "--yes", "--debug"}},
+		{args: []string{"version", "--debug"}},
+	}
+	// Positive control: the detector sees the key where azcert is asked to
+	// print it.
+	if r := invoke(t, []string{"export", "--pem", sitePFX, "--in-password", "env:RELPW", "--out", "-"}, nil, emu.env, nil); r.code != 0 || !strings.Contains(r.stdout, fx.keyMarker) {
+		t.Fatalf("export --pem --out - (exit %d) does not show the key marker %q: the check would see nothing", r.code, fx.keyMarker)
+	}
+	var generated []string
+	for i, rn := range runs {
+		t.Run(fmt.Sprintf("%02d %s", i, strings.Join(rn.args[:min(2, len(rn.args))], " ")), func(t *testing.T) {
+			edit := func(f *factory) {}
+			if rn.tty != nil {
+				answers := append([]string(nil), rn.tty...)
+				edit = func(f *factory) {
+					f.IO.InTTY, f.IO.ErrTTY = true, true
+					f.IO.readPassword = func() ([]byte, error) {
+						a := answers[0]
+						answers = answers[1:]
+						return []byte(a), nil
+					}
+				}
+			}
+			r := invoke(t, rn.args, strings.NewReader(rn.stdin), emu.env, edit)
+			if r.panicked != nil || r.timedOut {
+				t.Fatalf("panicked %v, timed out %v", r.panicked, r.timedOut)
+			}
+			t.Logf("exit %d", r.code)
+			out := r.stdout + "\n" + r.stderr
+			for what, s := range secrets {
+				if strings.Contains(out, s) || strings.Contains(flatten(out), s) {
+					t.Errorf("the output shows %s (%q):\nstdout:\n%s\nstderr:\n%s", what, s, r.stdout, r.stderr)
+				}
+			}
+			for _, g := range generated {
+				if strings.Contains(out, g) {
+					t.Errorf("the output shows a generated password")
+				}
+			}
+			if strings.Contains(strings.Join(rn.args, " "), "generate") {
+				data, err := os.ReadFile(filepath.Join(wd, "f.contoso.net.pfx.password"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := strings.TrimSpace(string(data))
+				generated = append(generated, g)
+				if strings.Contains(out, g) {
+					t.Errorf("the generated password is in the output")
+				}
+			}
+		})
+	}
+	// What reached the emulator: never a private key; the password only in
+	// the body of Add Service Certificate (Azure needs it to open the .pfx),
+	// and never in a header.
+	for _, req := range emu.srv.Requests() {
+		for _, key := range []string{fx.keyMarker, fx.mgmtKeyMarker} {
+			if bytes.Contains(req.Body, []byte(key)) {
+				t.Errorf("%s %s carried a private key", req.Method, req.Path)
+			}
+		}
+		serviceAdd := req.Method == "POST" && strings.HasSuffix(req.Path, "/services/hostedservices/web/certificates")
+		armPut := req.Method == "PUT"
+		if bytes.Contains(req.Body, []byte(relPassword)) && !serviceAdd && !armPut {
+			t.Errorf("%s %s carried the password", req.Method, req.Path)
+		}
+		for k, v := range req.Header {
+			if strings.Contains(strings.Join(v, " "), relPassword) {
+				t.Errorf("%s %s: header %s carries the password", req.Method, req.Path, k)
+			}
+		}
+	}
+}

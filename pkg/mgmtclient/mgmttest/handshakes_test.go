@@ -1,0 +1,59 @@
+package mgmttest_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"testing"
+
+	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+)
+
+// TestHandshakes: the server counts one TLS handshake per connection, not
+// per request, and counts handshakes that fail too.
+func TestHandshakes(t *testing.T) {
+	f := testFixture(t)
+	srv, _ := newServer(t, nil)
+	if n := srv.Handshakes(); n != 0 {
+		t.Fatalf("Handshakes() = %d before any connection, want 0", n)
+	}
+	keepAlive := client(t, srv, f.admin)
+	for range 5 {
+		wantStatus(t, "list", call(t, keepAlive, http.MethodGet, certsURL(srv), nil, version), http.StatusOK)
+	}
+	if n := srv.Handshakes(); n != 1 {
+		t.Errorf("Handshakes() = %d after 5 requests on one kept-alive connection, want 1", n)
+	}
+
+	tr := &http.Transport{TLSClientConfig: srv.ClientTLSConfig(tlsCert(f.admin)), DisableKeepAlives: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	noKeepAlive := &http.Client{Transport: tr}
+	for range 3 {
+		wantStatus(t, "list", call(t, noKeepAlive, http.MethodGet, certsURL(srv), nil, version), http.StatusOK)
+	}
+	if n := srv.Handshakes(); n != 4 {
+		t.Errorf("Handshakes() = %d after 3 more requests without keep-alive, want 4", n)
+	}
+
+	// A client that does not trust the server abandons the handshake; it
+	// still counts.
+	conn, err := tls.Dial("tcp", srv.URL[len("https://"):], &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12})
+	if err == nil {
+		conn.Close()
+		t.Fatal("a client without the server's CA completed the handshake")
+	}
+	if n := srv.Handshakes(); n != 5 {
+		t.Errorf("Handshakes() = %d after a failed handshake, want 5", n)
+	}
+}
+
+// TestHandshakesUnstarted: a server that never listened served none.
+func TestHandshakesUnstarted(t *testing.T) {
+	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Handshakes(); n != 0 {
+		t.Errorf("Handshakes() = %d, want 0", n)
+	}
+}
