@@ -525,6 +525,10 @@ func (c *Client) WaitOperation(ctx context.Context, requestID string) (*Operatio
 		}
 		op, err := c.GetOperationStatus(ctx, requestID)
 		if err != nil {
+			if ctx.Err() != nil {
+				// The time ran out while polling: say so, not "unreachable".
+				return nil, &UnavailableError{Err: fmt.Errorf("operation %s still in progress: %w", requestID, ctx.Err())}
+			}
 			return nil, err
 		}
 		switch op.Status {
