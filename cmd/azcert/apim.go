@@ -334,7 +334,7 @@ func (f *factory) printAPIM(c apimclient.Certificate, status string) error {
 	if f.json() {
 		return writeJSON(f, r)
 	}
-	_, err := fmt.Fprintf(f.IO.Out, "%s  %s  %s  expires %s  %s\n", r.ID, r.Thumbprint, r.Subject, r.ExpirationDate.Format(time.DateOnly), status)
+	_, err := fmt.Fprintf(f.IO.Out, "%s  %s  %s  expires %s  %s\n", printable(r.ID), printable(r.Thumbprint), printable(r.Subject), r.ExpirationDate.Format(time.DateOnly), status)
 	return err
 }
 
@@ -380,7 +380,7 @@ func newAPIMListCmd(f *factory) *cobra.Command {
 				if len(last4) > 4 {
 					last4 = last4[len(last4)-4:]
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.Subject, r.Thumbprint, last4, r.ExpirationDate.Format(time.DateOnly), r.DaysLeft)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", printable(r.ID), printable(r.Subject), printable(r.Thumbprint), last4, r.ExpirationDate.Format(time.DateOnly), r.DaysLeft)
 			}
 			return w.Flush()
 		},
@@ -442,7 +442,7 @@ func runAPIMDelete(f *factory, cmd *cobra.Command, opts *apimDeleteOptions) erro
 		var ids []string
 		for _, c := range certs {
 			if c.Thumbprint == thumb {
-				ids = append(ids, c.ID)
+				ids = append(ids, printable(c.ID))
 			}
 		}
 		switch len(ids) {
@@ -457,7 +457,7 @@ func runAPIMDelete(f *factory, cmd *cobra.Command, opts *apimDeleteOptions) erro
 		return usageErrorf("%q is neither a certificate id nor a SHA-1 thumbprint", opts.target)
 	}
 	if !opts.yes {
-		fmt.Fprintf(f.IO.ErrOut, "Delete certificate %s from %s? [y/N] ", id, sess.where)
+		fmt.Fprintf(f.IO.ErrOut, "Delete certificate %s from %s? [y/N] ", printable(id), sess.where)
 		in, err := f.IO.stdin("the confirmation")
 		if err != nil {
 			return err
@@ -482,6 +482,6 @@ func (f *factory) printDeleted(what, status, where string) error {
 	if f.json() {
 		return writeJSON(f, map[string]string{"certificate": what, "status": status, "from": where})
 	}
-	_, err := fmt.Fprintf(f.IO.Out, "%s  %s (%s)\n", what, status, where)
+	_, err := fmt.Fprintf(f.IO.Out, "%s  %s (%s)\n", printable(what), status, where)
 	return err
 }

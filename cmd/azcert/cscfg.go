@@ -68,7 +68,7 @@ func newCscfgShowCmd(f *factory) *cobra.Command {
 			w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ROLE\tCERTIFICATE\tTHUMBPRINT\tALGORITHM")
 			for _, e := range entries {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", e.Role, e.Name, e.Thumbprint, e.Algorithm)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", printable(e.Role), printable(e.Name), printable(e.Thumbprint), printable(e.Algorithm))
 			}
 			return w.Flush()
 		},
@@ -152,7 +152,7 @@ func runCscfgSet(f *factory, cmd *cobra.Command, opts *cscfgSetOptions) error {
 		return writeJSON(f, map[string]any{"file": opts.file, "name": opts.name, "thumbprint": thumb, "roles": changed})
 	}
 	for _, e := range changed {
-		fmt.Fprintf(f.IO.Out, "%s  %s/%s  (was %s)\n", thumb, e.Role, e.Name, orNone(e.Thumbprint))
+		fmt.Fprintf(f.IO.Out, "%s  %s/%s  (was %s)\n", thumb, printable(e.Role), printable(e.Name), printable(orNone(e.Thumbprint)))
 	}
 	return nil
 }

@@ -123,9 +123,9 @@ func TestFaultInjection(t *testing.T) {
 		{name: "register: resets beyond the retries", faults: n(mgmttest.FaultReset, 50), args: reg, code: 6, stderr: "Azure is unreachable", minReq: 5, maxReq: 5, mgmt: 1},
 		{name: "register: answer slower than --timeout", faults: []mgmttest.Fault{{Kind: mgmttest.FaultDelay, Delay: time.Minute, Count: 50}}, args: append(reg, "--timeout", "1s"), code: 6, stderr: "no answer in time", minReq: 1, maxReq: 5, mgmt: 1, maxTime: 5 * time.Second},
 		{name: "register: slow answer within --timeout", faults: []mgmttest.Fault{{Kind: mgmttest.FaultDelay, Delay: 300 * time.Millisecond}}, args: append(reg, "--timeout", "10s"), code: 0, minReq: 1, maxReq: 1, mgmt: 2},
-		// 307 is followed; a redirect of a request with a body (POST) races
-		// in the client (reported separately), so redirects are exercised
-		// here with list (GET) and delete (DELETE).
+		// 307 is followed with the same method and body (TestRedirectedPostKeepsItsBody
+		// in pkg/mgmtclient found the body shared between hops, fixed).
+		{name: "register: 307 redirect", faults: n(mgmttest.FaultRedirect, 3), args: reg, code: 0, minReq: 4, maxReq: 4, mgmt: 2},
 		{name: "list: 307 redirect", faults: n(mgmttest.FaultRedirect, 1), args: []string{"list"}, code: 0, minReq: 2, maxReq: 2},
 		{name: "list: redirect loop", faults: n(mgmttest.FaultRedirect, 1000), args: []string{"list", "--retries", "1"}, code: 6, stderr: "stopped after 10 redirects", minReq: 20, maxReq: 20},
 		{name: "delete: 307 redirect", faults: n(mgmttest.FaultRedirect, 1), args: []string{"delete", goodThumb, "--yes"}, code: 0, minReq: 2, maxReq: 2},

@@ -197,8 +197,8 @@ func TestWritesAreAllOrNone(t *testing.T) {
 	fx := reliabilityFixtures(t)
 	env := map[string]string{"RELPW": relPassword}
 	won, lost := 0, 0
-	deadline := time.Now().Add(5 * time.Second)
-	for attempt := 0; attempt < 300 && (won < 3 || lost < 1) && time.Now().Before(deadline); attempt++ {
+	deadline := time.Now().Add(3 * time.Second)
+	for attempt := 0; attempt < 100 && won < 5 && time.Now().Before(deadline); attempt++ {
 		wd := t.TempDir()
 		t.Chdir(wd)
 		copyFixture("site.pfx", "in.pfx")(t, fx)

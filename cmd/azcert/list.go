@@ -91,7 +91,7 @@ func runList(f *factory, cmd *cobra.Command, opts *listOptions) error {
 		fmt.Fprintln(w, "THUMBPRINT\tEXPIRES\tSUBJECT")
 	}
 	for _, e := range entries {
-		exp, subj := "-", e.Subject
+		exp, subj := "-", printable(e.Subject)
 		if e.NotAfter != nil {
 			exp = e.NotAfter.Format(time.DateOnly)
 		}
@@ -106,9 +106,9 @@ func runList(f *factory, cmd *cobra.Command, opts *listOptions) error {
 			if e.Created != nil {
 				created = e.Created.Format(time.DateOnly)
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", e.Thumbprint, created, exp, subj)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", printable(e.Thumbprint), created, exp, subj)
 		} else {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", e.Thumbprint, exp, subj)
+			fmt.Fprintf(w, "%s\t%s\t%s\n", printable(e.Thumbprint), exp, subj)
 		}
 	}
 	return w.Flush()

@@ -158,7 +158,7 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 		fmt.Fprintf(w, "2. check it for a cloud service\n")
 		fmt.Fprintf(w, "3. upload it to cloud service %s (subscription %s) and wait\n", opts.service, sess.subscription)
 		for _, e := range old {
-			fmt.Fprintf(w, "4. set %s in role %s of %s (now %s) to the new thumbprint\n", e.Name, e.Role, opts.cscfgFile, orNone(e.Thumbprint))
+			fmt.Fprintf(w, "4. set %s in role %s of %s (now %s) to the new thumbprint\n", printable(e.Name), printable(e.Role), opts.cscfgFile, printable(orNone(e.Thumbprint)))
 		}
 		f.IO.notef("dry run: nothing was written or uploaded")
 		return nil
@@ -260,7 +260,7 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 	}
 	w := f.IO.Out
 	for _, e := range old {
-		fmt.Fprintf(w, "%-10s %s  (%s/%s)\n", "old", orNone(e.Thumbprint), e.Role, e.Name)
+		fmt.Fprintf(w, "%-10s %s  (%s/%s)\n", "old", printable(orNone(e.Thumbprint)), printable(e.Role), printable(e.Name))
 	}
 	fmt.Fprintf(w, "%-10s %s  (uploaded to %s; %s updated)\n", "new", newThumb, opts.service, opts.cscfgFile)
 	f.IO.notef("next: deploy %s to %s; once it runs on the new certificate, remove the old one with: azcert delete %s --service %s",

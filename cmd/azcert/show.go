@@ -166,9 +166,10 @@ func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
 	}
 }
 
-// printable escapes what a certificate (from a file or a TLS server) may
-// carry in its names to take over a terminal: control characters such as
-// ESC, BEL and line breaks, and invalid UTF-8, are written as Go escapes.
+// printable escapes what text from outside (a certificate's names, a file
+// such as a .cscfg, an answer from Azure) may carry to take over a
+// terminal or forge output lines: control characters such as ESC, BEL and
+// line breaks, and invalid UTF-8, are written as Go escapes.
 func printable(s string) string {
 	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		return s

@@ -13,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gopkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // TestShowEscapesCertificateNames: a certificate whose subject and names
@@ -68,5 +72,97 @@ func TestShowEscapesCertificateNames(t *testing.T) {
 		if !strings.Contains(r.stdout, `CN=evil\x1b]0\\;pwned\a.example`) || !strings.Contains(r.stdout, `DNS:a.example\n\x1b[2J`) {
 			t.Errorf("show %s does not show the names escaped:\n%s", in, r.stdout)
 		}
+	}
+}
+
+// evilCert is a certificate whose subject carries an OSC title sequence, a
+// screen clear and a line break.
+func evilCert(t *testing.T) (*x509.Certificate, *rsa.PrivateKey) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "evil\x1b]0;pwned\x07\n\x1b[2J.example"},
+		NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+// noControl fails the test if out holds a control character other than a
+// line break.
+func noControl(t *testing.T, what, out string) {
+	t.Helper()
+	if i := strings.IndexFunc(out, func(c rune) bool { return c < 0x20 && c != '\n' || c == 0x7f }); i >= 0 {
+		t.Errorf("%s wrote a control character %q:\n%q", what, out[i], out)
+	}
+}
+
+// TestListingsEscapeTextFromOutside: what Azure answers (the subjects of
+// registered management and API Management certificates) and what a .cscfg
+// holds (role and certificate names) is printed with control characters
+// escaped, so neither can drive the user's terminal or forge a line.
+func TestListingsEscapeTextFromOutside(t *testing.T) {
+	fx := reliabilityFixtures(t)
+	t.Setenv("AZURE_TOKEN_CREDENTIALS", "dev")
+	cert, key := evilCert(t)
+	emu := startRelEmulator(t, fx, func(c *mgmttest.Config) { c.Trust = append(c.Trust, cert) })
+	wd := t.TempDir()
+	t.Chdir(wd)
+	pfx, err := gopkcs12.Modern.Encode(key, cert, nil, relPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("evil.pfx", pfx, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	up := invoke(t, []string{"apim", "upload", "evil.pfx", "--in-password", "env:RELPW", "--resource-group", "rg-api", "--service", "contoso-apim"}, nil, emu.env, nil)
+	if up.code != 0 {
+		t.Fatalf("apim upload: exit %d: %s", up.code, up.stderr)
+	}
+	noControl(t, "apim upload", up.stdout)
+	for _, args := range [][]string{{"list"}, {"apim", "list", "--resource-group", "rg-api", "--service", "contoso-apim"}} {
+		r := invoke(t, args, nil, emu.env, func(f *factory) { f.IO.OutTTY = true })
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		}
+		noControl(t, strings.Join(args, " "), r.stdout)
+		if !strings.Contains(r.stdout, `CN=evil\x1b]0\\;pwned\a\n\x1b[2J.example`) {
+			t.Errorf("%v does not show the subject escaped:\n%s", args, r.stdout)
+		}
+	}
+
+	cscfg := `<?xml version="1.0" encoding="utf-8"?>
+<ServiceConfiguration serviceName="web" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">
+  <Role name="Web&#13;Role&#9;X">
+    <Instances count="1" />
+    <Certificates>
+      <Certificate name="SSL&#10;PASS  forged line" thumbprint="0000000000000000000000000000000000000000" thumbprintAlgorithm="sha1" />
+    </Certificates>
+  </Role>
+</ServiceConfiguration>
+`
+	if err := os.WriteFile("evil.cscfg", []byte(cscfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := invoke(t, []string{"cscfg", "show", "evil.cscfg"}, nil, nil, func(f *factory) { f.IO.OutTTY = true })
+	if r.code != 0 {
+		t.Fatalf("cscfg show: exit %d: %s", r.code, r.stderr)
+	}
+	noControl(t, "cscfg show", r.stdout)
+	if !strings.Contains(r.stdout, `Web\rRole\tX`) || !strings.Contains(r.stdout, `SSL\nPASS  forged line`) {
+		t.Errorf("cscfg show does not show the names escaped:\n%s", r.stdout)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
+	"github.com/azcert/azcert/internal/httplimit"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -50,6 +51,10 @@ func EndpointFor(cloudName string) (string, error) {
 	}
 	return "", fmt.Errorf("unknown cloud %q (choose public, china or usgov)", cloudName)
 }
+
+// MaxAnswerSize bounds the body of an answer the client reads. An ARM page
+// of certificates is a few kilobytes per certificate.
+const MaxAnswerSize = 16 << 20
 
 // Options configures a Client.
 type Options struct {
@@ -162,13 +167,20 @@ func New(o Options) (*Client, error) {
 	if o.RetryDelay != 0 {
 		retry.RetryDelay = o.RetryDelay
 	}
+	// A nil Transport means azcore's default client, which Transport
+	// cannot wrap; an http.Client with Go's defaults stands in for it.
+	var transport policy.Transporter = &http.Client{}
+	if o.Transport != nil {
+		transport = o.Transport
+	}
+	transport = httplimit.Transport(transport, MaxAnswerSize)
 	copts := &arm.ClientOptions{
 		ClientOptions: policy.ClientOptions{
 			Cloud: cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
 				cloud.ResourceManager: {Endpoint: endpoint, Audience: audience},
 			}},
 			Retry:     retry,
-			Transport: o.Transport,
+			Transport: transport,
 			Telemetry: policy.TelemetryOptions{ApplicationID: "azcert"},
 		},
 		// Registering resource providers is not azcert's business.
@@ -307,7 +319,8 @@ func (c *Client) doURL(ctx context.Context, method, u string, query url.Values, 
 		return nil, nil, &UnavailableError{Err: err}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	// The pipeline has read the body already, within MaxAnswerSize.
+	data, err := runtime.Payload(resp)
 	if err != nil {
 		return nil, nil, &UnavailableError{Err: err}
 	}

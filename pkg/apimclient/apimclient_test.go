@@ -250,3 +250,26 @@ func thumb(c *x509.Certificate) []byte {
 	s := sha1.Sum(c.Raw)
 	return s[:]
 }
+
+// TestAnswerTooLarge: an answer larger than MaxAnswerSize is refused while
+// it is read (the server streams 64 MiB without announcing a length) and
+// is not asked for again.
+func TestAnswerTooLarge(t *testing.T) {
+	srv, reqs := fakeARM(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "application/json")
+		chunk := bytes.Repeat([]byte(" "), 1<<20)
+		for range 64 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	_, err := newClient(t, srv, apimclient.StaticToken("t"), nil).List(context.Background())
+	var ue *apimclient.UnavailableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "larger than 16 MiB") {
+		t.Errorf("List of a 64 MiB answer = %v, want an *UnavailableError saying it is too large", err)
+	}
+	if len(*reqs) != 1 {
+		t.Errorf("%d requests, want 1: a too large answer is not asked for again", len(*reqs))
+	}
+}

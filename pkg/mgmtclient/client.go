@@ -32,6 +32,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
+	"github.com/azcert/azcert/internal/httplimit"
+	"github.com/azcert/azcert/internal/xmldepth"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -116,7 +118,7 @@ func New(o Options) (*Client, error) {
 	}
 	opts := &policy.ClientOptions{
 		Retry:     retry,
-		Transport: o.HTTPClient,
+		Transport: httplimit.Transport(o.HTTPClient, MaxAnswerSize),
 		Telemetry: policy.TelemetryOptions{ApplicationID: "azcert"},
 	}
 	if o.Trace != nil {
@@ -245,6 +247,12 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any,
 		if err := req.SetBody(streamingNopCloser(data), "application/xml"); err != nil {
 			return nil, err
 		}
+		// net/http follows a 307 with GetBody. azcore's GetBody rewinds the
+		// one shared reader, which the previous hop's writer may still hold;
+		// a fresh reader per hop keeps each request's body its own.
+		req.Raw().GetBody = func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		}
 	}
 	resp, err := c.pl.Do(req)
 	if err != nil {
@@ -254,7 +262,8 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any,
 		return nil, &UnavailableError{Err: fmt.Errorf("%s %s: %w", method, path, err)}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	// The pipeline has read the body already, within MaxAnswerSize.
+	data, err := runtime.Payload(resp)
 	if err != nil {
 		return nil, &UnavailableError{Err: fmt.Errorf("reading the answer to %s %s: %w", method, path, err)}
 	}
@@ -262,7 +271,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any,
 		return resp.Header, parseError(resp, data)
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
-		if err := xml.Unmarshal(data, out); err != nil {
+		if err := unmarshalBounded(data, out); err != nil {
 			return resp.Header, fmt.Errorf("%s %s: the answer is not the expected XML: %w", method, path, err)
 		}
 	}
@@ -281,7 +290,7 @@ func contains(list []int, v int) bool {
 func parseError(resp *http.Response, data []byte) error {
 	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("x-ms-request-id")}
 	var body ErrorBody
-	if xml.Unmarshal(data, &body) == nil {
+	if unmarshalBounded(data, &body) == nil {
 		e.Code, e.Message = body.Code, body.Message
 	} else if len(data) > 0 {
 		msg := strings.TrimSpace(string(data))
@@ -291,6 +300,23 @@ func parseError(resp *http.Response, data []byte) error {
 		e.Message = msg
 	}
 	return e
+}
+
+// MaxAnswerSize bounds the body of an answer the client reads. Service
+// Management answers are a few kilobytes per certificate.
+const MaxAnswerSize = 16 << 20
+
+// maxResponseDepth bounds the nesting of an answer. Service Management
+// answers nest four levels at most.
+const maxResponseDepth = 32
+
+// unmarshalBounded is xml.Unmarshal after refusing nesting deeper than
+// maxResponseDepth, which encoding/xml would pay for with memory.
+func unmarshalBounded(data []byte, v any) error {
+	if err := xmldepth.Check(data, maxResponseDepth); err != nil {
+		return err
+	}
+	return xml.Unmarshal(data, v)
 }
 
 // streamingNopCloser wraps a body for azcore, which rewinds it on retries.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/azcert/azcert/internal/xmldepth"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -57,7 +58,7 @@ func ParsePublishSettings(data []byte) (*PublishSettings, error) {
 	if len(data) > MaxPublishSettingsSize {
 		return nil, fmt.Errorf("publish settings file is %d bytes; more than any real one (%d)", len(data), MaxPublishSettingsSize)
 	}
-	if err := checkNesting(data, maxPublishSettingsDepth); err != nil {
+	if err := xmldepth.Check(data, maxPublishSettingsDepth); err != nil {
 		return nil, fmt.Errorf("not a publish settings file: %w", err)
 	}
 	var pd publishData
@@ -112,30 +113,6 @@ func ParsePublishSettings(data []byte) (*PublishSettings, error) {
 // maxPublishSettingsDepth bounds element nesting. Real files nest three
 // levels (PublishData, PublishProfile, Subscription).
 const maxPublishSettingsDepth = 32
-
-// checkNesting refuses XML nested deeper than limit before it is decoded:
-// encoding/xml keeps every open element on a stack while it decodes, so a
-// file of a million nested elements would take hundreds of megabytes.
-// RawToken keeps no such stack. Syntax errors are left for the decoder to
-// report.
-func checkNesting(data []byte, limit int) error {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	depth := 0
-	for {
-		tok, err := d.RawToken()
-		if err != nil {
-			return nil
-		}
-		switch tok.(type) {
-		case xml.StartElement:
-			if depth++; depth > limit {
-				return fmt.Errorf("elements are nested more than %d deep", limit)
-			}
-		case xml.EndElement:
-			depth--
-		}
-	}
-}
 
 // Pick returns the subscription with the given ID (case-insensitive), or
 // the only one when id is empty.

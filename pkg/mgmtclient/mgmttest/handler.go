@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azcert/azcert/internal/xmldepth"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -615,6 +616,11 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 func decodeXML(body []byte, v any, order []string) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errors.New("the body is empty")
+	}
+	// Request bodies nest three levels; encoding/xml would pay for deeper
+	// nesting with memory.
+	if err := xmldepth.Check(body, 32); err != nil {
+		return err
 	}
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
