@@ -257,6 +257,10 @@ func (e *Error) Temporary() bool {
 type UnavailableError struct{ Err error }
 
 func (e *UnavailableError) Error() string {
+	var tl *httplimit.TooLargeError
+	if errors.As(e.Err, &tl) {
+		return "Azure Resource Manager's answer cannot be used: " + e.Err.Error()
+	}
 	return "Azure Resource Manager is unreachable: " + e.Err.Error()
 }
 func (e *UnavailableError) Unwrap() error { return e.Err }

@@ -208,7 +208,13 @@ func (e *Error) Temporary() bool {
 // network error or a timeout, after retries.
 type UnavailableError struct{ Err error }
 
-func (e *UnavailableError) Error() string { return "Azure is unreachable: " + e.Err.Error() }
+func (e *UnavailableError) Error() string {
+	var tl *httplimit.TooLargeError
+	if errors.As(e.Err, &tl) {
+		return "Azure's answer cannot be used: " + e.Err.Error()
+	}
+	return "Azure is unreachable: " + e.Err.Error()
+}
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // IsNotFound reports a 404 answer.

@@ -35,6 +35,7 @@ func TestNestedResponseBounded(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nested") {
 		t.Errorf("ListManagementCertificates = %v, want the nesting refused", err)
 	}
+	t.Logf("refused: %v; %.1f MiB allocated", err, float64(allocated)/(1<<20))
 	if allocated > 96<<20 {
 		t.Errorf("allocated %d MiB for a 16 MiB answer, want at most 96 MiB", allocated>>20)
 	}
@@ -73,6 +74,7 @@ func TestAnswerTooLarge(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d requests, want 1: a too large answer is not asked for again", n)
 	}
+	t.Logf("refused: %v; %d request(s); %.1f MiB allocated", err, n, float64(allocated)/(1<<20))
 	if allocated > 96<<20 {
 		t.Errorf("allocated %d MiB reading an answer limited to 16 MiB, want at most 96 MiB", allocated>>20)
 	}
