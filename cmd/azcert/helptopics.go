@@ -19,7 +19,8 @@ func newExitCodesTopic() *cobra.Command {
      weak key, invalid validity, refusing to overwrite, unwritable output
   4  a check failed: check found a FAIL, thumbprint --expect did not match
   5  Azure refused the request (4xx, or an operation that failed)
-  6  Azure unreachable or unavailable after retries (network, timeout, 5xx)
+  6  Azure unreachable or unavailable after retries (network, timeout, 5xx,
+     throttling), or an answer too large to use (over 16 MiB)
 
 Every error is one line on stderr starting "azcert: error:", sometimes
 followed by a line starting "azcert: hint:".`,
