@@ -92,7 +92,7 @@ func runCheck(f *factory, cmd *cobra.Command, opts *checkOptions) error {
 func printReport(f *factory, r *check.Report) {
 	w := bufio.NewWriter(f.IO.Out)
 	defer w.Flush()
-	head := fmt.Sprintf("%s as %s", r.File, r.Target.Describe())
+	head := fmt.Sprintf("%s as %s", printable(r.File), r.Target.Describe())
 	if r.Profile != "" {
 		head += fmt.Sprintf(" (.pfx profile %s)", r.Profile)
 	}

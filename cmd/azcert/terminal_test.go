@@ -166,3 +166,32 @@ func TestListingsEscapeTextFromOutside(t *testing.T) {
 		t.Errorf("cscfg show does not show the names escaped:\n%s", r.stdout)
 	}
 }
+
+// TestFileNamesCannotForgeLines: a file name with a line break or an
+// escape (say, in a repository a pipeline processes) is escaped in the
+// lines of thumbprint and check, so a script reading "THUMBPRINT  FILE"
+// lines gets one line per file.
+func TestFileNamesCannotForgeLines(t *testing.T) {
+	fx := reliabilityFixtures(t)
+	wd := t.TempDir()
+	t.Chdir(wd)
+	evil := "x.cer\n" + strings.Repeat("0", 40) + "  forged.cer\x1b[2J"
+	for _, name := range []string{evil, "plain.cer"} {
+		if err := os.WriteFile(name, mustRead(fx.dir, "site.cer"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := invoke(t, []string{"thumbprint", evil, "plain.cer"}, nil, nil, nil)
+	if r.code != 0 {
+		t.Fatalf("thumbprint: exit %d: %s", r.code, r.stderr)
+	}
+	noControl(t, "thumbprint", r.stdout)
+	if lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n"); len(lines) != 2 || strings.Contains(r.stdout, "forged.cer\n") {
+		t.Errorf("thumbprint of two files printed %d lines:\n%s", len(lines), r.stdout)
+	}
+	r = invoke(t, []string{"check", evil, "--for", "service", "--domain", "contoso.net"}, nil, nil, nil)
+	noControl(t, "check", r.stdout)
+	if !strings.Contains(r.stdout, `x.cer\n`) {
+		t.Errorf("check does not show the file name escaped:\n%s", r.stdout)
+	}
+}

@@ -185,7 +185,7 @@ func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) erro
 			if len(results) == 1 {
 				fmt.Fprintln(w, r.Thumbprint)
 			} else {
-				fmt.Fprintf(w, "%s  %s\n", r.Thumbprint, r.Input)
+				fmt.Fprintf(w, "%s  %s\n", r.Thumbprint, printable(r.Input))
 			}
 		}
 		if err := w.Flush(); err != nil {
