@@ -121,10 +121,12 @@ func exitCode(err error) int {
 
 // printError writes the one error line, and a hint line where there is one.
 func printError(s *iostreams, err error) {
-	msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
+	// One line, and no control character: a message may carry text from
+	// outside (a file's contents, Azure's error message).
+	msg := printable(strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " ")))
 	fmt.Fprintf(s.ErrOut, "%s %s\n", s.errColor().Sprint("azcert: error:"), msg)
 	var h *hintError
 	if errors.As(err, &h) && h.hint != "" {
-		fmt.Fprintf(s.ErrOut, "azcert: hint: %s\n", h.hint)
+		fmt.Fprintf(s.ErrOut, "azcert: hint: %s\n", printable(h.hint))
 	}
 }

@@ -6,8 +6,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,5 +197,34 @@ func TestFileNamesCannotForgeLines(t *testing.T) {
 	noControl(t, "check", r.stdout)
 	if !strings.Contains(r.stdout, `x.cer\n`) {
 		t.Errorf("check does not show the file name escaped:\n%s", r.stdout)
+	}
+}
+
+// TestErrorLineEscapesAzureText: an error answer that is not XML is quoted
+// in the error line as it came (its first 300 bytes); control characters in
+// it are escaped there, so a server cannot drive the terminal through
+// stderr either.
+func TestErrorLineEscapesAzureText(t *testing.T) {
+	fx := reliabilityFixtures(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "refused\x1b]0;pwned\x07\r\x1b[2Jforged")
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"AZCERT_ENDPOINT": srv.URL, "AZCERT_CA_FILE": ca, "AZCERT_SUBSCRIPTION": "8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36",
+		"AZCERT_AUTH_CERT": fx.path("mgmt.pfx"), "AZCERT_AUTH_PASSWORD": relPassword,
+	}
+	r := invoke(t, []string{"list"}, nil, env, func(f *factory) { f.IO.ErrTTY = true })
+	if r.code != 5 {
+		t.Fatalf("list against a server answering 400: exit %d, want 5: %s", r.code, r.stderr)
+	}
+	noControl(t, "the error line", r.stderr)
+	if !strings.Contains(r.stderr, `refused\x1b]0;pwned\a\r\x1b[2Jforged`) {
+		t.Errorf("the error line does not quote the answer escaped:\n%s", r.stderr)
 	}
 }
