@@ -33,7 +33,7 @@ var (
 
 // testCert makes a certificate for name with one of a few keys made once
 // per test binary (RSA generation is slow).
-func testCert(t *testing.T, name string, i int) (*x509.Certificate, *rsa.PrivateKey) {
+func testCert(t testing.TB, name string, i int) (*x509.Certificate, *rsa.PrivateKey) {
 	t.Helper()
 	keysOnce.Do(func() {
 		for range 4 {
@@ -416,12 +416,55 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// FuzzParsePublishSettings checks the parser never panics on hostile input.
+// FuzzParsePublishSettings checks that the parser copes with any file: it
+// never panics or changes its input, and what it accepts is usable: at
+// least one subscription, each with a subscription ID, a certificate with
+// its private key and the certificate's thumbprint, and Pick("") answers
+// exactly when there is one.
 func FuzzParsePublishSettings(f *testing.F) {
 	f.Add([]byte(`<PublishData><PublishProfile SchemaVersion="2.0"><Subscription Id="8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36" ManagementCertificate="AAAA"/></PublishProfile></PublishData>`))
 	f.Add([]byte(`<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><PublishData>&b;</PublishData>`))
+	// Valid files of both schemas, as the portal made them.
+	cert, key := testCert(f, "publish-settings", 0)
+	blob, err := pkcs12.LegacyRC2.Encode(key, cert, nil, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString(blob)
+	f.Add([]byte(`<PublishData><PublishProfile Url="https://management.core.windows.net" ManagementCertificate="` + b64 +
+		`"><Subscription Id="8F3E2A41-6C1D-4B7A-9E55-0C2D7F1A9B36" Name="a"/></PublishProfile></PublishData>`))
+	f.Add([]byte(`<PublishData><PublishProfile SchemaVersion="2.0"><Subscription ServiceManagementUrl="https://management.core.windows.net" Id="8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36" Name="a" ManagementCertificate="` + b64 +
+		`"/><Subscription Id="11111111-2222-3333-4444-555555555555" Name="b" ManagementCertificate="` + b64 + `"/></PublishProfile></PublishData>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = mgmtclient.ParsePublishSettings(data)
+		orig := bytes.Clone(data)
+		ps, err := mgmtclient.ParsePublishSettings(data)
+		if !bytes.Equal(data, orig) {
+			t.Fatal("ParsePublishSettings changed its input")
+		}
+		if err != nil {
+			if ps != nil {
+				t.Fatalf("ParsePublishSettings returned settings and an error: %v", err)
+			}
+			return
+		}
+		if len(ps.Subscriptions) == 0 {
+			t.Fatal("accepted with no subscription")
+		}
+		for _, s := range ps.Subscriptions {
+			if !mgmtclient.ValidSubscription(s.ID) || s.ID != strings.ToLower(s.ID) {
+				t.Fatalf("subscription ID %q is not a lower-case GUID", s.ID)
+			}
+			leaf := s.Certificate.Leaf
+			if leaf == nil || s.Certificate.PrivateKey == nil || len(s.Certificate.Certificate) != 1 {
+				t.Fatalf("subscription %s: certificate or key missing", s.ID)
+			}
+			if s.Thumbprint != mgmtclient.Thumbprint(leaf) {
+				t.Fatalf("subscription %s: thumbprint %q is not the certificate's", s.ID, s.Thumbprint)
+			}
+		}
+		if _, err := ps.Pick(""); (err == nil) != (len(ps.Subscriptions) == 1) {
+			t.Fatalf("Pick(\"\") with %d subscriptions: %v", len(ps.Subscriptions), err)
+		}
 	})
 }
 
