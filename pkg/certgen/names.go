@@ -114,6 +114,11 @@ func ParseName(s string) (Name, error) {
 	if err != nil {
 		return Name{}, &NameError{Name: s, Reason: describeIDNAError(host, err)}
 	}
+	// IDNA maps some characters to nothing (U+034F, U+200B, soft hyphen),
+	// so a label made only of them comes out empty.
+	if ascii == "" || strings.HasPrefix(ascii, ".") || strings.HasSuffix(ascii, ".") || strings.Contains(ascii, "..") {
+		return Name{}, &NameError{Name: s, Reason: "the name has an empty label once IDNA drops the characters it ignores (such as U+00AD or U+034F)"}
+	}
 	if isNumericTLD(ascii) {
 		return Name{}, &NameError{Name: s, Reason: "the last label is all digits, so this is neither a host name nor an IP address"}
 	}

@@ -87,6 +87,10 @@ func TestParseNameInvalid(t *testing.T) {
 		{name: "leading dot", in: ".contoso.net", reason: "empty label"},
 		{name: "only a dot", in: ".", reason: "empty label"},
 		{name: "two trailing dots", in: "contoso.net..", reason: "empty label"},
+		// Found by FuzzParseName: IDNA drops U+034F, so the last label was
+		// empty after mapping and "0." came out.
+		{name: "label of ignored characters", in: "\u034f0\u034f.\u034f", reason: "empty label once IDNA drops"},
+		{name: "soft hyphen label", in: "contoso.\u00ad.net", reason: `invalid label "contoso..net"`},
 		{name: "space inside", in: "contoso .net", reason: "space or a control character"},
 		{name: "leading space", in: " contoso.net", reason: "space or a control character"},
 		{name: "tab", in: "contoso.net\t", reason: "space or a control character"},
