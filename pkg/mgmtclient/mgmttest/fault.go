@@ -195,7 +195,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, arm
 			s.logf("mgmttest: fault delay: server closing, answering %s %s now", r.Method, r.URL.Path)
 		case <-r.Context().Done():
 			s.logf("mgmttest: fault delay: %s %s cancelled: %v", r.Method, r.URL.Path, r.Context().Err())
-			return true
+			// Drop the connection: returning would let net/http answer
+			// 200 with an empty body on a connection still open.
+			panic(http.ErrAbortHandler)
 		}
 		return false
 	default:
