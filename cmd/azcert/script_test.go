@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,18 @@ func TestMain(m *testing.M) {
 // Interoperability scripts use OpenSSL, keytool and Node; they are skipped
 // with a message when a tool is missing, except under CI=true, where a
 // missing tool fails the run.
+//
+// Under -race the scripts run an azcert built without it: the scripts are
+// there for the command's behaviour, which the plain run checks, and a
+// race-instrumented process per command line would double CI's time. The
+// race detector still watches everything the scripts do in process (the
+// emulator and the other custom commands) and the in-process tests of the
+// concurrent paths (faults_test.go, upload_parallel_test.go).
 func TestScripts(t *testing.T) {
+	plainBin := ""
+	if raceBuild {
+		plainBin = buildPlainAzcert(t)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -61,6 +73,9 @@ func TestScripts(t *testing.T) {
 			// only the developer tools (not installed here): never managed
 			// identity, whose probe would leave the machine.
 			env.Setenv("AZURE_TOKEN_CREDENTIALS", "dev")
+			if plainBin != "" {
+				env.Setenv("PATH", plainBin+string(os.PathListSeparator)+env.Getenv("PATH"))
+			}
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
@@ -575,4 +590,21 @@ func cmdPublishSettings(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("schema %s: want 1.0 or 2.0", args[3])
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(xml), 0o600))
+}
+
+// buildPlainAzcert builds azcert without -race into a directory of the
+// test's and returns the directory.
+func buildPlainAzcert(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	name := "azcert"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), ".")
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building azcert without -race for the scripts: %v\n%s", err, out)
+	}
+	return dir
 }

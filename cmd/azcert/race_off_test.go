@@ -1,0 +1,6 @@
+//go:build !race
+
+package main
+
+// raceBuild reports whether the tests were built with -race.
+const raceBuild = false
