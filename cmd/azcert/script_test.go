@@ -308,6 +308,14 @@ func cmdServeTLS(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
 	ts.Check(err)
+	done := serveHandshakes(ln)
+	ts.Defer(func() { ln.Close(); <-done })
+	ts.Setenv("TLSURL", "https://"+ln.Addr().String())
+}
+
+// serveHandshakes completes the TLS handshake of every connection ln
+// accepts, then closes it, until ln is closed; the channel closes then.
+func serveHandshakes(ln net.Listener) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -323,8 +331,7 @@ func cmdServeTLS(ts *testscript.TestScript, neg bool, args []string) {
 			}(c)
 		}
 	}()
-	ts.Defer(func() { ln.Close(); <-done })
-	ts.Setenv("TLSURL", "https://"+ln.Addr().String())
+	return done
 }
 
 // truncate FILE N keeps the first N bytes of a copy: truncate SRC N DST.

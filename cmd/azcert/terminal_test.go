@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,20 +50,8 @@ func TestShowEscapesCertificateNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				_ = c.(*tls.Conn).Handshake()
-				c.Close()
-			}(c)
-		}
-	}()
+	done := serveHandshakes(ln)
+	defer func() { ln.Close(); <-done }()
 	for _, in := range []string{path, "https://" + ln.Addr().String()} {
 		r := invoke(t, []string{"show", in}, nil, nil, func(f *factory) { f.IO.OutTTY = true })
 		if r.code != 0 {
