@@ -137,7 +137,7 @@ func badCases() []badCase {
 		{name: "new password file of 50 MB", args: []string{"new", "contoso.net", "--password", "file:@big50.bin"}, code: 3, stderr: "longer than 65536 bytes"},
 		{name: "new password file /dev/zero", args: []string{"new", "contoso.net", "--password", "file:/dev/zero"}, code: 3, stderr: "longer than 65536 bytes"},
 		{name: "new empty password", args: []string{"new", "contoso.net", "--password", "pass:"}, code: 3, stderr: "is empty"},
-		{name: "new password source mistyped", args: []string{"new", "contoso.net", "--password", "hunter2-secret"}, code: 2, stderr: "unknown password source"},
+		{name: "new password source mistyped", args: []string{"new", "contoso.net", "--password", "hunter2-secret"}, code: 2, stderr: "--password: not a password source (want pass:TEXT"},
 
 		// export.
 		{name: "export without a mode", args: []string{"export", "@site.cer"}, code: 2, stderr: "exactly one of --cer, --pfx or --pem"},

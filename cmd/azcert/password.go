@@ -23,9 +23,19 @@ type passwordSource struct {
 const (
 	passwordSyntax   = "pass:TEXT, env:VAR, file:PATH, fd:N, stdin, prompt, generate or none"
 	inPasswordSyntax = "pass:TEXT, env:VAR, file:PATH, fd:N, stdin or prompt"
+	// The same lists, as the error for a value that is not a source gives them.
+	passwordSyntaxList   = "pass:TEXT, env:VAR, file:PATH, fd:N, stdin, prompt, generate, none"
+	inPasswordSyntaxList = "pass:TEXT, env:VAR, file:PATH, fd:N, stdin, prompt"
 )
 
-// parsePasswordSource parses the syntax; it reads nothing.
+// errNotSource is what parsePasswordSource answers for a value that is not
+// a password source. It says nothing of the value: a bare value given to a
+// password flag is most likely the password itself (`--password MyPassw0rd`
+// with "pass:" forgotten), so no part of it may reach a message.
+var errNotSource = errors.New("not a password source")
+
+// parsePasswordSource parses the syntax; it reads nothing. Its errors never
+// quote the value, which may be a password.
 func parsePasswordSource(spec string) (passwordSource, error) {
 	switch spec {
 	case "stdin", "prompt", "generate", "none":
@@ -33,32 +43,24 @@ func parsePasswordSource(spec string) (passwordSource, error) {
 	}
 	kind, value, ok := strings.Cut(spec, ":")
 	if !ok {
-		return passwordSource{}, fmt.Errorf("unknown password source %q: want %s", abbreviate(spec), passwordSyntax)
+		return passwordSource{}, errNotSource
 	}
 	switch kind {
 	case "pass":
 		return passwordSource{kind: kind, value: value}, nil
 	case "env", "file":
 		if value == "" {
-			return passwordSource{}, fmt.Errorf("password source %s: needs a %s after the colon", kind, map[string]string{"env": "variable name", "file": "path"}[kind])
+			return passwordSource{}, fmt.Errorf("%s: needs a %s after the colon", kind, map[string]string{"env": "variable name", "file": "path"}[kind])
 		}
 		return passwordSource{kind: kind, value: value}, nil
 	case "fd":
 		n, err := strconv.Atoi(value)
 		if err != nil || n < 0 || n > 1<<20 {
-			return passwordSource{}, fmt.Errorf("password source fd:%s: want a file descriptor number", abbreviate(value))
+			return passwordSource{}, errors.New("fd: needs a file descriptor number after the colon")
 		}
 		return passwordSource{kind: kind, value: value}, nil
 	}
-	return passwordSource{}, fmt.Errorf("unknown password source %q: want %s", abbreviate(kind)+":...", passwordSyntax)
-}
-
-// abbreviate keeps a mistyped value that might be a password out of messages.
-func abbreviate(s string) string {
-	if len(s) > 12 {
-		return s[:4] + "..."
-	}
-	return s
+	return passwordSource{}, errNotSource
 }
 
 // maxPasswordLine bounds what a password file, descriptor or stdin may hold
@@ -85,6 +87,16 @@ type passwordRequest struct {
 	purpose       string // "the new .pfx", "contoso.net.pfx"
 	create        bool   // a new password: asked twice, empty refused unless none
 	allowGenerate bool
+}
+
+func (r passwordRequest) syntaxList() string {
+	if r.create {
+		if r.allowGenerate {
+			return passwordSyntaxList
+		}
+		return strings.Replace(passwordSyntaxList, "generate, ", "", 1)
+	}
+	return inPasswordSyntaxList
 }
 
 func (r passwordRequest) syntax() string {
@@ -116,8 +128,12 @@ func (f *factory) resolvePassword(r passwordRequest) (resolvedPassword, error) {
 		}
 	}
 	src, err := parsePasswordSource(spec)
+	if errors.Is(err, errNotSource) {
+		return resolvedPassword{}, withHint(usageErrorf("--%s: %w (want %s)", r.flag, err, r.syntaxList()),
+			"to give the password itself, write pass:TEXT (visible to other users in the process list), or better env:VAR or file:PATH; see 'azcert help passwords'")
+	}
 	if err != nil {
-		return resolvedPassword{}, &usageError{fmt.Errorf("--%s: %w", r.flag, err)}
+		return resolvedPassword{}, usageErrorf("--%s %w", r.flag, err)
 	}
 	desc := "--" + r.flag + " " + src.kind
 	switch src.kind {

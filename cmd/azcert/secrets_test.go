@@ -168,3 +168,74 @@ func TestNoSecretInOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestBareValueNeverEchoed gives every password flag a bare value (the
+// password itself, "pass:" forgotten), a value with a colon, and an fd:
+// that is not a number, with --debug, and checks that the answer is the
+// usage error naming the flag and the sources, and that no four characters
+// of the value appear in any output.
+func TestBareValueNeverEchoed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every command that reads a password against the emulator")
+	}
+	fx := reliabilityFixtures(t)
+	emu := startRelEmulator(t, fx, nil)
+	wd := t.TempDir()
+	t.Chdir(wd)
+	copyFixture("site.cscfg", "svc.cscfg")(t, fx)
+	site, sitePFX := fx.path("site.cer"), fx.path("site.pfx")
+	apim := []string{"--resource-group", "rg-api", "--service", "contoso-apim"}
+	cases := []struct {
+		flag string
+		args []string
+		want string // the sources listed for this flag
+	}{
+		{"password", []string{"new", "contoso.net"}, ", generate, none)"},
+		{"password", []string{"export", "--pfx", sitePFX, "--in-password", "env:RELPW", "--out", "x.pfx"}, ", generate, none)"},
+		{"in-password", []string{"export", "--cer", sitePFX, "--out", "x.cer"}, ")"},
+		{"in-password", []string{"thumbprint", sitePFX}, ")"},
+		{"in-password", []string{"show", sitePFX}, ")"},
+		{"in-password", []string{"check", sitePFX}, ")"},
+		{"in-password", []string{"cscfg", "set", "svc.cscfg", "--name", "SSL", "--cert", sitePFX}, ")"},
+		{"in-password", []string{"policy", "apim", "--cert", sitePFX}, ")"},
+		{"in-password", []string{"upload", sitePFX, "--service", "web"}, ")"},
+		{"in-password", []string{"delete", sitePFX, "--service", "web", "--yes"}, ")"},
+		{"in-password", append([]string{"apim", "upload", sitePFX}, apim...), ")"},
+		{"auth-password", []string{"upload", site}, ")"},
+		{"auth-password", []string{"list"}, ")"},
+		{"auth-password", []string{"delete", site, "--yes"}, ")"},
+		{"password", []string{"rotate", "contoso.net", "--service", "web", "--cscfg", "svc.cscfg", "--name", "SSL", "--file-name", "rot"}, ", generate, none)"},
+		{"auth-password", []string{"rotate", "contoso.net", "--service", "web", "--cscfg", "svc.cscfg", "--name", "SSL", "--file-name", "rot", "--password", "env:RELPW"}, ")"},
+		{"access-token", append([]string{"apim", "list"}, apim...), ")"},
+	}
+	const secret = "Qv7Xz9Wk3Jp"
+	values := []string{secret, "Qv7X:z9Wk3Jp", "fd:" + secret}
+	for _, c := range cases {
+		for _, v := range values {
+			args := append(append([]string(nil), c.args...), "--"+c.flag, v, "--debug")
+			name := strings.Join(c.args[:min(2, len(c.args))], " ") + " --" + c.flag + " " + v
+			t.Run(name, func(t *testing.T) {
+				r := invoke(t, args, nil, emu.env, nil)
+				if r.code != exitUsage {
+					t.Errorf("exit %d, want %d; stderr:\n%s", r.code, exitUsage, r.stderr)
+				}
+				wantMsg := "azcert: error: --" + c.flag + ": not a password source (want pass:TEXT, env:VAR, file:PATH, fd:N, stdin, prompt" + c.want
+				if strings.HasPrefix(v, "fd:") {
+					wantMsg = "azcert: error: --" + c.flag + " fd: needs a file descriptor number after the colon"
+				}
+				if !strings.Contains(r.stderr, wantMsg) {
+					t.Errorf("stderr = %q, want %q", r.stderr, wantMsg)
+				}
+				out := r.stdout + r.stderr
+				for i := 0; i+4 <= len(secret); i++ {
+					if w := secret[i : i+4]; strings.Contains(out, w) {
+						t.Errorf("the output shows %q, part of the value given to --%s:\n%s", w, c.flag, out)
+					}
+				}
+			})
+		}
+	}
+	if n := len(emu.srv.Requests()); n != 0 {
+		t.Errorf("%d requests reached the emulator; a bad password source must stop the command first", n)
+	}
+}
