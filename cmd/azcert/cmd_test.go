@@ -356,3 +356,20 @@ func TestCscfgSetKeepsEveryOtherByte(t *testing.T) {
 		t.Error("a failed set changed the file")
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`unknown command "x" for "azcert"`, `unknown command "x" for "azcert"`},
+		{"a\tb\n", `a\tb\n`},
+		{"say \"hi\"\x1b[2J", `say "hi"\x1b[2J`},
+		{"back\\slash\x07", `back\\slash\a`},
+		{"mark\u200e", `mark\u200e`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"café", "café"},
+	}
+	for _, tt := range tests {
+		if got := printable(tt.in); got != tt.want {
+			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -73,14 +73,117 @@ func run(args []string, f *factory) int {
 		if !errors.As(err, &u) {
 			err = &usageError{err}
 		}
-		if dash := dashedName(args); dash != "" && strings.Contains(err.Error(), "unknown shorthand flag") {
-			err = withHint(err, "%s is read as a flag; to pass it as a name, put -- before it: azcert %s-- %s", dash, commandPathFor(root, args), dash)
-		} else if !strings.Contains(err.Error(), "--help") {
-			err = withHint(err, "run 'azcert %s--help' for usage", commandPathFor(root, args))
+		var h *hintError
+		switch {
+		case errors.As(err, &h):
+			// The error brought its own advice (a flag suggestion).
+		case strings.HasPrefix(err.Error(), "unknown command "):
+			err = unknownCommand(root, args, err)
+		default:
+			if dash := dashedName(args); dash != "" && strings.Contains(err.Error(), "unknown shorthand flag") {
+				err = withHint(err, "%s is read as a flag; to pass it as a name, put -- before it: azcert %s-- %s", dash, commandPathFor(root, args), dash)
+			} else if !strings.Contains(err.Error(), "--help") {
+				err = withHint(err, "run 'azcert %s--help' for usage", commandPathFor(root, args))
+			}
 		}
 	}
 	printError(f.IO, err)
 	return exitCode(err)
+}
+
+// unknownCommand rewrites cobra's unknown-command error, whose suggestion
+// comes after blank lines and a tab, as one error line and a hint line that
+// holds the suggestion.
+func unknownCommand(root *cobra.Command, args []string, err error) error {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	// Walk down the names that are commands; the first that is not is the
+	// one mistyped.
+	parent, typed := root, ""
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		next := findSub(parent, a)
+		if next == nil {
+			typed = a
+			break
+		}
+		parent = next
+	}
+	e := usageErrorf("%s", strings.TrimSpace(msg))
+	if parent.SuggestionsMinimumDistance <= 0 {
+		parent.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply
+	}
+	if sugg := parent.SuggestionsFor(typed); typed != "" && len(sugg) > 0 {
+		for i, s := range sugg {
+			sugg[i] = "'" + parent.CommandPath() + " " + s + "'"
+		}
+		return withHint(e, "did you mean %s?", strings.Join(sugg, " or "))
+	}
+	return withHint(e, "run '%s --help' for the commands", parent.CommandPath())
+}
+
+func findSub(c *cobra.Command, name string) *cobra.Command {
+	for _, sub := range c.Commands() {
+		if sub.Name() == name || sub.HasAlias(name) {
+			return sub
+		}
+	}
+	return nil
+}
+
+// flagError is cobra's flag error with a suggestion for a mistyped long
+// flag: "unknown flag: --keysize" gets "did you mean --key-size?".
+func flagError(c *cobra.Command, err error) error {
+	uerr := &usageError{err}
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return uerr
+	}
+	name, _, _ = strings.Cut(name, "=")
+	var best []string
+	bestDist := 3 // at most two edits away
+	c.Flags().VisitAll(func(fl *pflag.Flag) {
+		if fl.Hidden {
+			return
+		}
+		d := editDistance(name, fl.Name)
+		if len(name) >= 3 && strings.HasPrefix(fl.Name, name) {
+			d = min(d, 1)
+		}
+		switch {
+		case d < bestDist:
+			best, bestDist = []string{"--" + fl.Name}, d
+		case d == bestDist:
+			best = append(best, "--"+fl.Name)
+		}
+	})
+	if len(best) == 0 {
+		return uerr
+	}
+	return withHint(uerr, "did you mean %s? (run '%s --help' for the flags)", strings.Join(best, " or "), c.CommandPath())
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes
+// (flag names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // dashedName returns an argument that starts with "-" but looks like a
@@ -150,7 +253,7 @@ func newRootCmd(f *factory) *cobra.Command {
 	cmd.SetOut(f.IO.Out)
 	cmd.SetErr(f.IO.ErrOut)
 	cmd.SetVersionTemplate("azcert {{.Version}}\n")
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	cmd.SetFlagErrorFunc(flagError)
 
 	pf := cmd.PersistentFlags()
 	pf.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
@@ -178,7 +281,9 @@ func newRootCmd(f *factory) *cobra.Command {
 		newVersionCmd(f),
 		newExitCodesTopic(),
 		newEnvironmentTopic(),
+		newPasswordsTopic(),
 	)
+	cmd.SetHelpCommand(newHelpCmd())
 	return cmd
 }
 

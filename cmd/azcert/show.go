@@ -174,8 +174,26 @@ func printable(s string) string {
 	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		return s
 	}
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
+	// Escape only what cannot be shown (control characters, invisible
+	// marks, invalid UTF-8) and the backslash; quotes and the rest stay as
+	// they are, so `unknown command "x"` reads as written.
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w = size
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`) // so an escape in the text cannot pass for one made here
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
 }
 
 func orNone(s string) string {
