@@ -278,7 +278,7 @@ func runAPIMUpload(f *factory, cmd *cobra.Command, opts *apimUploadOptions) erro
 	}
 	if l.bundle.Format != export.FormatPKCS12 {
 		return withHint(inputErrorf("%s is not a .pfx; API Management takes the certificate with its key as a .pfx", opts.file),
-			"make one: azcert export --pfx cert.pem --key key.pem --password env:PW")
+			"make one from it and its PEM key file with azcert export's --pfx and --key, or give the .pfx that azcert new wrote")
 	}
 	if err := checkUploadable(opts.file, l.bundle, f.Now(), true); err != nil {
 		return err

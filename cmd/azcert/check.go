@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/azcert/azcert/pkg/check"
+	"github.com/azcert/azcert/pkg/export"
 )
 
 type checkOptions struct {
@@ -71,10 +74,17 @@ func runCheck(f *factory, cmd *cobra.Command, opts *checkOptions) error {
 		return err
 	}
 	b, err := f.loadInput(cmd.Context(), opts.input, opts.inPassword, 0)
+	var noKey *export.NoKeyError
+	if errors.As(err, &noKey) {
+		// A .pfx without its key is a readiness problem like any other:
+		// the rules are judged on what can be read of it.
+		b, err = &export.Bundle{Format: export.FormatPKCS12, PFX: noKey.PFX}, nil
+	}
 	if err != nil {
 		return err
 	}
-	r := check.Run(b, check.Options{Target: target, Domains: opts.domains, Now: f.Now()})
+	r := check.Run(b, check.Options{Target: target, Domains: opts.domains, Now: f.Now(),
+		File: opts.input, PasswordSource: commandPasswordSource(opts.inPassword, f)})
 	r.File = displayName(opts.input)
 	if f.json() {
 		if err := writeJSON(f, r); err != nil {
@@ -106,11 +116,29 @@ func printReport(f *factory, r *check.Report) {
 			level = f.IO.outWarn().Sprint(level)
 		case check.Fail:
 			level = f.IO.outBad().Sprint(level)
+		case check.NA:
+			level = "NA  "
 		}
 		fmt.Fprintf(w, "%s  %-20s %s\n", level, fd.ID, fd.Reason)
 		if fd.Remedy != "" {
 			fmt.Fprintf(w, "      %-20s -> %s\n", "", fd.Remedy)
 		}
 	}
-	fmt.Fprintf(w, "%d FAIL, %d WARN, %d PASS\n", r.Count(check.Fail), r.Count(check.Warn), r.Count(check.Pass))
+	fmt.Fprintf(w, "%d FAIL, %d WARN, %d PASS, %d NA\n", r.Count(check.Fail), r.Count(check.Warn), r.Count(check.Pass), r.Count(check.NA))
+}
+
+// commandPasswordSource is the password source a printed remedy command
+// may repeat: the one the user gave, unless it holds the password itself
+// (pass:) or was used up (stdin), when the command asks on the terminal.
+func commandPasswordSource(spec string, f *factory) string {
+	switch {
+	case spec == "":
+		if _, ok := f.setting("AZCERT_IN_PASSWORD"); ok {
+			return "env:AZCERT_IN_PASSWORD"
+		}
+		return "prompt"
+	case spec == "stdin" || strings.HasPrefix(spec, "pass:"):
+		return "prompt"
+	}
+	return spec
 }

@@ -171,7 +171,8 @@ func (f *factory) decodeInput(arg string, data []byte, pw passwordRequest) (*loa
 	})
 	if err != nil {
 		var ie *export.InputError
-		if errors.As(err, &ie) {
+		var nk *export.NoKeyError
+		if errors.As(err, &ie) || errors.As(err, &nk) {
 			if errors.Is(err, export.ErrWrongPassword) {
 				return nil, withHint(&inputError{fmt.Errorf("%s: %w", name, err)}, "check the password given by --%s or %s", pw.flag, pw.envVar)
 			}

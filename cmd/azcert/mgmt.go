@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/pkg/check"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -103,7 +104,7 @@ func (f *factory) connect(cmd *cobra.Command, o *mgmtOptions) (*mgmtSession, err
 		s.authThumb = mgmtclient.Thumbprint(b.Cert)
 	default:
 		return nil, withHint(usageErrorf("no management certificate: give --auth-cert FILE or --publish-settings FILE"),
-			"create one with 'azcert new NAME --for management' and register its .cer in the portal (or the emulator's --trust)")
+			"create one with 'azcert new azcert-mgmt --for management' and register azcert-mgmt.cer in the portal (or the emulator's --trust)")
 	}
 	if s.subscription == "" {
 		return nil, usageErrorf("no subscription: give --subscription ID or set AZCERT_SUBSCRIPTION")
@@ -171,9 +172,6 @@ func withTimeout(cmd *cobra.Command, o *mgmtOptions) (context.Context, context.C
 
 // azureHint adds advice to the errors users can act on.
 func azureHint(err error, s *mgmtSession) error {
-	if errors.As(err, new(*mgmtclient.OperationError)) && strings.Contains(err.Error(), "AES") {
-		return withHint(err, "re-encrypt it for Cloud Services: azcert export --pfx FILE --pfx-profile compat --out compat.pfx")
-	}
 	var e *mgmtclient.Error
 	if errors.As(err, &e) {
 		switch {
@@ -181,8 +179,17 @@ func azureHint(err error, s *mgmtSession) error {
 			return withHint(err, "the management certificate %s must be registered with subscription %s (portal, or the emulator's --trust), and the subscription ID must be right", s.authThumb, s.subscription)
 		case mgmtclient.IsLimit(err):
 			return withHint(fmt.Errorf("the subscription has reached its limit of management certificates: %w", err),
-				"a subscription holds at most 100 management certificates; remove unused ones with 'azcert delete THUMBPRINT'")
+				"a subscription holds at most 100 management certificates; see them with 'azcert list' and remove each unused one by its thumbprint with azcert delete")
 		}
+	}
+	return err
+}
+
+// aesHint adds, to a service-certificate upload that failed because the
+// .pfx is AES-encrypted, the command that re-encrypts that very file.
+func aesHint(err error, file, source string) error {
+	if errors.As(err, new(*mgmtclient.OperationError)) && strings.Contains(err.Error(), "AES") {
+		return withHint(err, "re-encrypt it for Cloud Services: %s", check.ReencryptCommand(file, source))
 	}
 	return err
 }

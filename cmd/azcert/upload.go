@@ -268,14 +268,14 @@ func uploadOne(ctx context.Context, f *factory, sess *mgmtSession, opts *uploadO
 	}
 	id, err := sess.client.AddServiceCertificate(ctx, opts.service, data, format, password)
 	if err != nil {
-		return r, azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess)
+		return r, aesHint(azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess), it.name, commandPasswordSource(opts.inPassword, f))
 	}
 	r.RequestID = id
 	r.Status = "accepted"
 	if !opts.noWait {
 		f.IO.notef("uploading %s to %s (operation %s)...", it.name, opts.service, id)
 		if _, err := sess.client.WaitOperation(ctx, id); err != nil {
-			return r, azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess)
+			return r, aesHint(azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess), it.name, commandPasswordSource(opts.inPassword, f))
 		}
 		r.Status = "uploaded"
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,10 @@ const (
 	Pass Level = "PASS"
 	Warn Level = "WARN"
 	Fail Level = "FAIL"
+	// NA is a rule that does not apply to the input (key-match without a
+	// key, pfx-encryption on a .cer), as zlint's NA: it neither passes nor
+	// fails.
+	NA Level = "NA"
 )
 
 // Finding is the result of one rule.
@@ -72,6 +77,9 @@ type Finding struct {
 	Level  Level  `json:"level"`
 	Reason string `json:"reason"`
 	Remedy string `json:"remedy,omitempty"`
+	// Command, when set, is the azcert command line the remedy ends with,
+	// complete and quoted for a POSIX shell, so it runs as printed.
+	Command string `json:"command,omitempty"`
 }
 
 // Rule IDs, stable for scripts.
@@ -101,6 +109,13 @@ type Options struct {
 	Domains []string
 	// Now is the time validity is judged at; zero means time.Now().
 	Now time.Time
+	// File is the input's name as given on the command line; remedies
+	// that are commands name it.
+	File string
+	// PasswordSource is the password source (e.g. env:PW, prompt) that a
+	// remedy command gives for the input's password and for a new .pfx's;
+	// "" means prompt.
+	PasswordSource string
 }
 
 // Report is the outcome of Run.
@@ -147,15 +162,22 @@ func Run(b *export.Bundle, o Options) *Report {
 		r.Profile = b.PFX.Profile
 	}
 	add := func(id string, l Level, reason, remedy string) {
-		if l == Pass {
+		if l == Pass || l == NA {
 			remedy = ""
 		}
-		r.Findings = append(r.Findings, Finding{ID: id, Level: l, Reason: printable(reason), Remedy: printable(remedy)})
+		f := Finding{ID: id, Level: l, Reason: printable(reason), Remedy: printable(remedy)}
+		// A remedy that ends with a command carries it in Command too.
+		if i := strings.Index(f.Remedy, ": azcert "); i >= 0 {
+			f.Command = f.Remedy[i+2:]
+		}
+		r.Findings = append(r.Findings, f)
 	}
-	newCert := "create a new one: azcert new <domain>"
-	if o.Target != Service {
-		newCert = "create a new one: azcert new <name> --for management"
+	if c == nil {
+		runWithoutCert(b, o, add)
+		return r
 	}
+	cmds := commands{o: o, cert: c}
+	newCert := "create a new one: " + cmds.newCert(nil)
 
 	if c.Version == 3 {
 		add(RuleVersion, Pass, "X.509 version 3", "")
@@ -184,22 +206,22 @@ func Run(b *export.Bundle, o Options) *Report {
 	case o.Target == Management:
 		add(RulePrivateKey, Pass, "no private key: right for registering (upload the .cer); keep the .pfx to authenticate", "")
 	case o.Target == Service:
-		add(RulePrivateKey, Fail, "no private key: a cloud service needs a .pfx with the key to serve SSL", "check the .pfx instead, or export one: azcert export --pfx cert.pem --key key.pem")
+		add(RulePrivateKey, Fail, "no private key: a cloud service needs a .pfx with the key to serve SSL", noKeyRemedy)
 	default:
-		add(RulePrivateKey, Fail, "no private key: API Management needs a .pfx with the key to present it", "check the .pfx instead, or export one: azcert export --pfx cert.pem --key key.pem")
+		add(RulePrivateKey, Fail, "no private key: API Management needs a .pfx with the key to present it", noKeyRemedy)
 	}
 	switch {
 	case b.Key == nil:
-		add(RuleKeyMatch, Pass, "no private key in the file to compare", "")
+		add(RuleKeyMatch, NA, "no private key in the file to compare", "")
 	case b.KeyMatches():
 		add(RuleKeyMatch, Pass, "the private key belongs to the certificate", "")
 	default:
 		add(RuleKeyMatch, Fail, "the private key does not belong to the certificate", "export the .pfx again from the matching key and certificate")
 	}
 
-	checkKeyUsage(c, o.Target, add)
-	checkExtKeyUsage(c, o.Target, add)
-	checkNames(c, o.Domains, add)
+	checkKeyUsage(c, o.Target, newCert, add)
+	checkExtKeyUsage(c, o.Target, newCert, add)
+	checkNames(c, o.Domains, cmds, add)
 	if o.Target == Service {
 		var azure []string
 		for _, n := range append([]string{c.Subject.CommonName}, c.DNSNames...) {
@@ -214,7 +236,7 @@ func Run(b *export.Bundle, o Options) *Report {
 				"create it for your domain (e.g. contoso.net) and point that domain at the Azure name with a CNAME")
 		}
 	} else {
-		add(RuleAzureDomain, Pass, "Azure-owned domains are fine for "+o.Target.Describe(), "")
+		add(RuleAzureDomain, NA, "Azure-owned domains are fine for "+o.Target.Describe(), "")
 	}
 
 	switch {
@@ -223,12 +245,12 @@ func Run(b *export.Bundle, o Options) *Report {
 	case now.After(c.NotAfter):
 		add(RuleValidity, Fail, "expired on "+c.NotAfter.UTC().Format(time.DateTime+" MST"), newCert)
 	case c.NotAfter.Sub(now) < ExpiryWarning:
-		add(RuleValidity, Warn, fmt.Sprintf("expires on %s, in %d days", c.NotAfter.UTC().Format(time.DateOnly), int(math.Round(c.NotAfter.Sub(now).Hours()/24))), "rotate it soon: azcert rotate (cloud services) or azcert new + upload")
+		add(RuleValidity, Warn, fmt.Sprintf("expires on %s, in %d days", c.NotAfter.UTC().Format(time.DateOnly), int(math.Round(c.NotAfter.Sub(now).Hours()/24))), "rotate it soon (azcert rotate does it for a cloud service), or "+newCert)
 	default:
 		add(RuleValidity, Pass, fmt.Sprintf("valid until %s (%d days)", c.NotAfter.UTC().Format(time.DateOnly), int(math.Round(c.NotAfter.Sub(now).Hours()/24))), "")
 	}
 
-	checkPFX(b.PFX, o.Target, add)
+	checkPFX(b.PFX, o.Target, cmds, add)
 
 	switch c.SignatureAlgorithm {
 	case x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
@@ -255,7 +277,7 @@ func Run(b *export.Bundle, o Options) *Report {
 
 type addFunc func(id string, l Level, reason, remedy string)
 
-func checkKeyUsage(c *x509.Certificate, t Target, add addFunc) {
+func checkKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
 	if c.KeyUsage == 0 {
 		add(RuleKeyUsage, Pass, "no key usage extension (any usage allowed)", "")
 		return
@@ -263,20 +285,20 @@ func checkKeyUsage(c *x509.Certificate, t Target, add addFunc) {
 	names := strings.Join(export.KeyUsageNames(c.KeyUsage), ", ")
 	if t == Service {
 		if c.KeyUsage&x509.KeyUsageKeyEncipherment == 0 {
-			add(RuleKeyUsage, Fail, "key usage "+names+" lacks keyEncipherment, which RSA key exchange in TLS needs", "create it with azcert new, which sets digitalSignature and keyEncipherment")
+			add(RuleKeyUsage, Fail, "key usage "+names+" lacks keyEncipherment, which RSA key exchange in TLS needs", "azcert new sets digitalSignature and keyEncipherment; "+newCert)
 			return
 		}
 		add(RuleKeyUsage, Pass, "key usage "+names+" includes keyEncipherment", "")
 		return
 	}
 	if c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		add(RuleKeyUsage, Fail, "key usage "+names+" lacks digitalSignature, which client authentication needs", "create it with azcert new --for management")
+		add(RuleKeyUsage, Fail, "key usage "+names+" lacks digitalSignature, which client authentication needs", "azcert new sets it; "+newCert)
 		return
 	}
 	add(RuleKeyUsage, Pass, "key usage "+names+" includes digitalSignature", "")
 }
 
-func checkExtKeyUsage(c *x509.Certificate, t Target, add addFunc) {
+func checkExtKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
 	want, wantName := x509.ExtKeyUsageClientAuth, "clientAuth"
 	if t == Service {
 		want, wantName = x509.ExtKeyUsageServerAuth, "serverAuth"
@@ -293,16 +315,16 @@ func checkExtKeyUsage(c *x509.Certificate, t Target, add addFunc) {
 		}
 	}
 	add(RuleExtKeyUsage, Fail, "extended key usage "+names+" lacks "+wantName+", which "+t.Describe()+" needs",
-		"create it with azcert new, which sets serverAuth and clientAuth")
+		"azcert new sets serverAuth and clientAuth; "+newCert)
 }
 
-func checkNames(c *x509.Certificate, domains []string, add addFunc) {
+func checkNames(c *x509.Certificate, domains []string, cmds commands, add addFunc) {
 	if len(domains) == 0 {
 		names := c.DNSNames
 		if len(names) == 0 && c.Subject.CommonName != "" {
 			names = []string{c.Subject.CommonName}
 		}
-		add(RuleNames, Pass, "names: "+orNone(strings.Join(names, ", "))+" (give --domain to check them)", "")
+		add(RuleNames, NA, "names: "+orNone(strings.Join(names, ", "))+" (give --domain to check them)", "")
 		return
 	}
 	var missing []string
@@ -324,10 +346,125 @@ func checkNames(c *x509.Certificate, domains []string, add addFunc) {
 	}
 	if len(missing) > 0 {
 		add(RuleNames, Fail, fmt.Sprintf("the certificate's names (%s) do not cover %s", orNone(strings.Join(c.DNSNames, ", ")), strings.Join(missing, ", ")),
-			"create it with every name the service answers to: azcert new "+strings.Join(domains, " "))
+			"create it with every name the service answers to: "+cmds.newCert(domains))
 		return
 	}
 	add(RuleNames, Pass, "covers "+strings.Join(domains, ", "), "")
+}
+
+const noKeyRemedy = "check the .pfx that holds the key instead (azcert new writes one), or combine this certificate with its PEM key file using azcert export's --pfx and --key"
+
+// runWithoutCert judges a .pfx whose certificate could not be read because
+// it holds no key: private-key fails (passes for a management certificate,
+// whose .cer is what gets registered), pfx-encryption is judged from the
+// file's structure, and every rule about the certificate itself is NA.
+func runWithoutCert(b *export.Bundle, o Options, add addFunc) {
+	base := commands{o: o}
+	skip := "the certificate cannot be read from a .pfx that holds no key; check the .cer for this rule"
+	for _, id := range []string{RuleVersion, RuleKeyType, RuleKeySize} {
+		add(id, NA, skip, "")
+	}
+	switch o.Target {
+	case Management:
+		add(RulePrivateKey, Fail, "the .pfx holds no private key: it cannot authenticate; register the .cer and keep the .pfx that holds the key", noKeyRemedy)
+	case Service:
+		add(RulePrivateKey, Fail, "the .pfx holds no private key: a cloud service needs the key to serve SSL", noKeyRemedy)
+	default:
+		add(RulePrivateKey, Fail, "the .pfx holds no private key: API Management needs the key to present the certificate", noKeyRemedy)
+	}
+	add(RuleKeyMatch, NA, "no private key in the file to compare", "")
+	for _, id := range []string{RuleKeyUsage, RuleExtKeyUsage, RuleNames, RuleAzureDomain, RuleValidity} {
+		add(id, NA, skip, "")
+	}
+	checkPFX(b.PFX, o.Target, base, add)
+	for _, id := range []string{RuleSignature, RuleSerial} {
+		add(id, NA, skip, "")
+	}
+}
+
+// commands builds the azcert command lines that remedies print, complete
+// and quoted so that they run as printed.
+type commands struct {
+	o    Options
+	cert *x509.Certificate
+}
+
+// stem is the input's file name without its extension ("site" for
+// dir/site.pfx), for naming the files a remedy writes beside it.
+func (c commands) stem() string {
+	f := c.o.File
+	if f == "" || f == "-" {
+		return "certificate"
+	}
+	return strings.TrimSuffix(f, filepath.Ext(f))
+}
+
+// newCert is `azcert new` for the certificate's names (or names), under a
+// new file name so that it does not collide with the input.
+func (c commands) newCert(names []string) string {
+	if len(names) == 0 && c.cert != nil {
+		names = c.cert.DNSNames
+		for _, ip := range c.cert.IPAddresses {
+			names = append(names, ip.String())
+		}
+		if len(names) == 0 && c.cert.Subject.CommonName != "" {
+			names = []string{c.cert.Subject.CommonName}
+		}
+	}
+	if len(names) == 0 {
+		names = []string{"contoso.net"}
+	}
+	args := append([]string{"azcert", "new"}, names...)
+	switch c.o.Target {
+	case Management:
+		args = append(args, "--for", "management")
+	case Service:
+		if certgen.AzureOwnedSuffix(names[0]) != "" {
+			args = append(args, "--allow-azure-domain")
+		}
+	}
+	args = append(args, "--name", c.stem()+"-new")
+	return shellJoin(args)
+}
+
+// protect is `azcert export` writing a password-protected copy of an
+// unencrypted .pfx.
+func (c commands) protect() string {
+	return shellJoin([]string{"azcert", "export", "--pfx", c.o.File, "--password", orPrompt(c.o.PasswordSource), "--out", c.stem() + "-protected.pfx"})
+}
+
+// ReencryptCommand is the azcert command that re-encrypts the .pfx file
+// with the compat profile (3DES), which every Azure service accepts,
+// reading it and writing the copy with the password from source.
+func ReencryptCommand(file, source string) string {
+	if file == "" || file == "-" {
+		file = "certificate.pfx"
+	}
+	pw := orPrompt(source)
+	stem := strings.TrimSuffix(file, filepath.Ext(file))
+	return shellJoin([]string{"azcert", "export", "--pfx", file, "--in-password", pw, "--pfx-profile", "compat", "--password", pw, "--out", stem + "-compat.pfx"})
+}
+
+func orPrompt(source string) string {
+	if source == "" {
+		return "prompt"
+	}
+	return source
+}
+
+// shellJoin quotes each argument for a POSIX shell where it needs it.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
+		}) {
+			out[i] = a
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(out, " ")
 }
 
 // printable keeps a reason on one printable line: names read from a
@@ -351,12 +488,12 @@ func wildcardCovered(c *x509.Certificate, w string) error {
 	return fmt.Errorf("%s not in the certificate", w)
 }
 
-func checkPFX(p *export.PFXInfo, t Target, add addFunc) {
+func checkPFX(p *export.PFXInfo, t Target, cmds commands, add addFunc) {
 	if p == nil {
-		add(RulePFXEncryption, Pass, "not a .pfx", "")
+		add(RulePFXEncryption, NA, "not a .pfx", "")
 		return
 	}
-	reencrypt := "re-encrypt it: azcert export --pfx FILE --pfx-profile compat --out compat.pfx"
+	reencrypt := "re-encrypt it: " + ReencryptCommand(cmds.o.File, cmds.o.PasswordSource)
 	switch p.Profile {
 	case export.ProfileCompat:
 		add(RulePFXEncryption, Pass, "encrypted with 3DES (compat), which every Windows version and Azure service reads", "")
@@ -369,7 +506,7 @@ func checkPFX(p *export.PFXInfo, t Target, add addFunc) {
 	case export.ProfileLegacyRC2:
 		add(RulePFXEncryption, Warn, "encrypted with RC2 (legacy); OpenSSL 3 without -legacy and Node 17+ cannot read it", reencrypt)
 	case export.ProfileUnencrypted:
-		add(RulePFXEncryption, Warn, "not encrypted: anyone who gets the file gets the key", "protect it with a password: azcert export --pfx FILE --password prompt --out protected.pfx")
+		add(RulePFXEncryption, Warn, "not encrypted: anyone who gets the file gets the key", "protect it with a password: "+cmds.protect())
 	default:
 		level := Warn
 		if t == Service && (strings.Contains(p.CertEncryption, "AES") || strings.Contains(p.KeyEncryption, "AES")) {

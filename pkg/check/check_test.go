@@ -169,11 +169,25 @@ func TestRun(t *testing.T) {
 				want, ok := tt.want[f.ID]
 				if !ok {
 					want = check.Pass
+					// Rules that do not apply to this input.
+					switch {
+					case f.ID == check.RuleKeyMatch && b.Key == nil,
+						f.ID == check.RulePFXEncryption && b.PFX == nil,
+						f.ID == check.RuleNames && len(tt.domains) == 0,
+						f.ID == check.RuleAzureDomain && tt.target != check.Service:
+						want = check.NA
+					}
 				}
 				if f.Level != want {
 					t.Errorf("%s = %s (%s), want %s", f.ID, f.Level, f.Reason, want)
 				}
-				if f.Level != check.Pass && f.Remedy == "" {
+				if (f.Level == check.Pass || f.Level == check.NA) && (f.Remedy != "" || f.Command != "") {
+					t.Errorf("%s is %s with a remedy %q", f.ID, f.Level, f.Remedy)
+				}
+				if f.Command != "" && !strings.HasSuffix(f.Remedy, f.Command) {
+					t.Errorf("%s: command %q is not the end of the remedy %q", f.ID, f.Command, f.Remedy)
+				}
+				if (f.Level == check.Warn || f.Level == check.Fail) && f.Remedy == "" {
 					t.Errorf("%s is %s without a remedy", f.ID, f.Level)
 				}
 				if f.Reason == "" {
@@ -215,5 +229,48 @@ func TestRC2IsAWarning(t *testing.T) {
 	}
 	if r.Profile != export.ProfileLegacyRC2 {
 		t.Errorf("Profile = %s, want legacy-rc2", r.Profile)
+	}
+}
+
+func TestRunWithoutCertificate(t *testing.T) {
+	for _, target := range check.Targets {
+		b := &export.Bundle{Format: export.FormatPKCS12, PFX: &export.PFXInfo{Profile: export.ProfileModern}}
+		r := check.Run(b, check.Options{Target: target, File: "nokey.pfx", PasswordSource: "env:PW"})
+		if len(r.Findings) != 13 {
+			t.Fatalf("%s: %d findings, want 13", target, len(r.Findings))
+		}
+		if f, _ := r.Find(check.RulePrivateKey); f.Level != check.Fail {
+			t.Errorf("%s: private-key = %s, want FAIL", target, f.Level)
+		}
+		if !r.Failed() {
+			t.Errorf("%s: a .pfx without its key passed", target)
+		}
+		wantEnc := check.Pass
+		if target == check.Service {
+			wantEnc = check.Fail
+		}
+		if f, _ := r.Find(check.RulePFXEncryption); f.Level != wantEnc {
+			t.Errorf("%s: pfx-encryption = %s, want %s", target, f.Level, wantEnc)
+		}
+		if n := r.Count(check.NA); n != 11 {
+			t.Errorf("%s: %d NA, want 11 (every rule about the certificate, and key-match)", target, n)
+		}
+	}
+}
+
+func TestRemedyCommands(t *testing.T) {
+	b := azcertBundle(t, export.ProfileModern, "*.contoso.net")
+	r := check.Run(b, check.Options{Target: check.Service, Domains: []string{"www.example.org"}, Now: now, File: "my site.pfx", PasswordSource: "env:PW"})
+	want := map[string]string{
+		check.RulePFXEncryption: `azcert export --pfx 'my site.pfx' --in-password env:PW --pfx-profile compat --password env:PW --out 'my site-compat.pfx'`,
+		check.RuleNames:         `azcert new www.example.org --name 'my site-new'`,
+	}
+	for id, cmd := range want {
+		if f, _ := r.Find(id); f.Command != cmd {
+			t.Errorf("%s command = %q, want %q", id, f.Command, cmd)
+		}
+	}
+	if got := check.ReencryptCommand("a'b.pfx", ""); got != `azcert export --pfx 'a'\''b.pfx' --in-password prompt --pfx-profile compat --password prompt --out 'a'\''b-compat.pfx'` {
+		t.Errorf("ReencryptCommand quoting = %s", got)
 	}
 }
