@@ -26,8 +26,12 @@ func newCheckCmd(f *factory) *cobra.Command {
 		Short:             "Check a certificate against Azure's requirements",
 		ValidArgsFunction: fileArgs(certExts...),
 		Long: `Check a certificate or .pfx against what Azure requires for a use, and
-print one finding per rule: PASS, WARN or FAIL, with the reason and what to
-do. Exit 0 when nothing FAILs, 4 otherwise.
+print one finding per rule: PASS, WARN, FAIL, or NA for a rule that does
+not apply to the input (key-match without a key, pfx-encryption on a .cer),
+with the reason and what to do. Where the fix is an azcert command, it is
+printed complete, for this file and with the same password source, so it
+runs as printed (in JSON also as "command"). A .pfx that holds no private
+key is a FAIL like any other. Exit 0 when nothing FAILs, 4 otherwise.
 
 Rules (ids, for -o json): x509-version, key-type, key-size (RSA >= 2048),
 private-key (a cloud service and API Management need the .pfx with its key),

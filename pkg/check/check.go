@@ -423,7 +423,7 @@ func (c commands) newCert(names []string) string {
 			args = append(args, "--allow-azure-domain")
 		}
 	}
-	args = append(args, "--name", c.stem()+"-new")
+	args = append(args, "--name", c.stem()+"-new", "--password", orPrompt(c.o.PasswordSource))
 	return shellJoin(args)
 }
 

@@ -263,7 +263,7 @@ func TestRemedyCommands(t *testing.T) {
 	r := check.Run(b, check.Options{Target: check.Service, Domains: []string{"www.example.org"}, Now: now, File: "my site.pfx", PasswordSource: "env:PW"})
 	want := map[string]string{
 		check.RulePFXEncryption: `azcert export --pfx 'my site.pfx' --in-password env:PW --pfx-profile compat --password env:PW --out 'my site-compat.pfx'`,
-		check.RuleNames:         `azcert new www.example.org --name 'my site-new'`,
+		check.RuleNames:         `azcert new www.example.org --name 'my site-new' --password env:PW`,
 	}
 	for id, cmd := range want {
 		if f, _ := r.Find(id); f.Command != cmd {
