@@ -329,7 +329,7 @@ func (s *Server) addManagement(w http.ResponseWriter, r *http.Request, body []by
 		bad("%s", limitMessage(s.maxMgmt))
 		return
 	}
-	s.st.mgmt[thumb] = &mgmtCert{thumb: thumb, der: der, pub: want, created: s.now().UTC()}
+	s.st.mgmt[thumb] = &mgmtCert{thumb: thumb, der: der, pub: want, created: serviceTime(s.now())}
 	if err := s.saveLocked(); err != nil {
 		delete(s.st.mgmt, thumb)
 		s.internalError(w, err)

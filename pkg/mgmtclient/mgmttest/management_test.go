@@ -541,3 +541,19 @@ func TestClientHelper(t *testing.T) {
 		t.Errorf("connection = %v over %s, want TLS 1.2+ and HTTP/1.1", resp.TLS, resp.Proto)
 	}
 }
+
+// TestCreatedHasDotNetPrecision: the real service writes .NET timestamps,
+// at most 7 fractional digits (100 ns ticks); Go would write 9.
+func TestCreatedHasDotNetPrecision(t *testing.T) {
+	f := testFixture(t)
+	at := time.Date(2026, time.December, 6, 13, 34, 1, 123456789, time.UTC)
+	srv, _ := newServer(t, func(c *mgmttest.Config) { c.Now = func() time.Time { return at } })
+	r := call(t, client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
+	wantStatus(t, "GET certificates", r, http.StatusOK)
+	if !bytes.Contains(r.body, []byte("<Created>2026-12-06T13:34:01.1234567Z</Created>")) {
+		t.Errorf("GET certificates: Created is not .NET's 7 digits:\n%s", r.body)
+	}
+	if bytes.Contains(r.body, []byte("1234567890")) || bytes.Contains(r.body, []byte(".123456789")) {
+		t.Errorf("GET certificates carries 9 fractional digits:\n%s", r.body)
+	}
+}

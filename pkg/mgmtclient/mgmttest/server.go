@@ -584,7 +584,7 @@ func (s *Server) register(cert *x509.Certificate, save bool) error {
 	if len(s.st.mgmt) >= s.maxMgmt {
 		return fmt.Errorf("cannot register %s: %s", thumb, limitMessage(s.maxMgmt))
 	}
-	s.st.mgmt[thumb] = &mgmtCert{thumb: thumb, der: slices.Clone(cert.Raw), pub: x509.MarshalPKCS1PublicKey(pub), created: s.now().UTC()}
+	s.st.mgmt[thumb] = &mgmtCert{thumb: thumb, der: slices.Clone(cert.Raw), pub: x509.MarshalPKCS1PublicKey(pub), created: serviceTime(s.now())}
 	if !save {
 		return nil
 	}

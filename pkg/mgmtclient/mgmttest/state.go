@@ -238,7 +238,7 @@ func loadState(path string) (*store, error) {
 		if _, dup := st.mgmt[thumb]; dup {
 			return fail(fmt.Sprintf("management certificate %s is listed twice", thumb), nil)
 		}
-		st.mgmt[thumb] = &mgmtCert{thumb: thumb, der: c.Data, pub: x509.MarshalPKCS1PublicKey(pub), created: c.Created.UTC()}
+		st.mgmt[thumb] = &mgmtCert{thumb: thumb, der: c.Data, pub: x509.MarshalPKCS1PublicKey(pub), created: serviceTime(c.Created)}
 	}
 	for _, ss := range sf.Services {
 		if err := checkPathSegment("hosted service name", ss.Name); err != nil {
@@ -328,4 +328,11 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// serviceTime is t as the real service writes it: UTC, in .NET's ticks of
+// 100 ns, so at most 7 fractional digits (2014-06-11T15:34:52.5530537Z),
+// never Go's 9.
+func serviceTime(t time.Time) time.Time {
+	return t.UTC().Truncate(100 * time.Nanosecond)
 }
