@@ -78,8 +78,8 @@ func runCheck(f *factory, cmd *cobra.Command, opts *checkOptions) error {
 		return err
 	}
 	b, err := f.loadInput(cmd.Context(), opts.input, opts.inPassword, 0)
-	var noKey *export.NoKeyError
-	if errors.As(err, &noKey) {
+	var noKey *export.InputError
+	if errors.Is(err, export.ErrNoKey) && errors.As(err, &noKey) {
 		// A .pfx without its key is a readiness problem like any other:
 		// the rules are judged on what can be read of it.
 		b, err = &export.Bundle{Format: export.FormatPKCS12, PFX: noKey.PFX}, nil

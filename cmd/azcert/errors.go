@@ -78,7 +78,6 @@ func exitCode(err error) int {
 		bad      *export.InputError
 		exists   *export.ExistsError
 		output   *export.OutputError
-		noKey    *export.NoKeyError
 	)
 	var (
 		azure5   *mgmtclient.Error
@@ -114,7 +113,7 @@ func exitCode(err error) int {
 		return exitCheck
 	case errors.As(err, &input), errors.As(err, &name), errors.As(err, &keySize),
 		errors.As(err, &azure), errors.As(err, &validity), errors.As(err, &bad),
-		errors.As(err, &exists), errors.As(err, &output), errors.As(err, &noKey), errors.Is(err, certgen.ErrNoNames), errors.Is(err, export.ErrKeyMismatch):
+		errors.As(err, &exists), errors.As(err, &output), errors.Is(err, certgen.ErrNoNames), errors.Is(err, export.ErrKeyMismatch):
 		return exitBadInput
 	}
 	return exitFailure

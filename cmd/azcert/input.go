@@ -171,8 +171,7 @@ func (f *factory) decodeInput(arg string, data []byte, pw passwordRequest) (*loa
 	})
 	if err != nil {
 		var ie *export.InputError
-		var nk *export.NoKeyError
-		if errors.As(err, &ie) || errors.As(err, &nk) {
+		if errors.As(err, &ie) {
 			if errors.Is(err, export.ErrWrongPassword) {
 				return nil, withHint(&inputError{fmt.Errorf("%s: %w", name, err)}, "check the password given by --%s or %s", pw.flag, pw.envVar)
 			}

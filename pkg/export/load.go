@@ -127,6 +127,8 @@ type PasswordFunc func() (string, error)
 type InputError struct {
 	Reason string
 	Err    error
+	// PFX is set only for a .pfx that holds no private key (ErrNoKey).
+	PFX *PFXInfo
 }
 
 func (e *InputError) Error() string {
@@ -138,17 +140,14 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// NoKeyError reports a .pfx that holds no private key. go-pkcs12 decodes a
-// .pfx's certificates only alongside its key, so such a file is not read;
-// PFX is what its structure shows (the encryption), for a caller that can
-// still judge that.
-type NoKeyError struct {
-	PFX *PFXInfo
-}
+// ErrNoKey matches (errors.Is) the InputError of a .pfx that holds no
+// private key. go-pkcs12 decodes a .pfx's certificates only alongside its
+// key, so such a file is not read; the error's PFX tells what its
+// structure shows (the encryption), for a caller that can still judge that.
+var ErrNoKey = errors.New("the .pfx holds no private key")
 
-func (e *NoKeyError) Error() string {
-	return fmt.Sprintf("the .pfx holds no private key (%s); azcert reads .pfx files that carry a key — use the .cer for the public certificate", e.PFX.Describe())
-}
+// Is reports whether target is ErrNoKey and this is that error.
+func (e *InputError) Is(target error) bool { return target == ErrNoKey && e.PFX != nil }
 
 // ErrWrongPassword reports a .pfx password that does not match the file's MAC.
 var ErrWrongPassword = errors.New("wrong password for the .pfx (its integrity check failed)")
@@ -347,7 +346,7 @@ func loadPFX(data []byte, password PasswordFunc) (*Bundle, error) {
 		return nil, &InputError{Reason: "cannot read this .pfx", Err: err}
 	}
 	if info.KeyBags == 0 {
-		return nil, &NoKeyError{PFX: info}
+		return nil, &InputError{Reason: fmt.Sprintf("the .pfx holds no private key (%s); azcert reads .pfx files that carry a key — use the .cer for the public certificate", info.Describe()), PFX: info}
 	}
 	// Files from the portal and publish settings use an empty password; try
 	// it before asking, as Windows does.

@@ -266,7 +266,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "too many PEM blocks", in: manyBlocks, reason: "more than 1000 blocks"},
 		{name: "PFX wrong password", in: pfx, password: "hunter2", reason: "cannot open the .pfx", is: ErrWrongPassword},
 		{name: "PFX without PasswordFunc", in: pfx, reason: "cannot open the .pfx", is: ErrWrongPassword},
-		{name: "PFX without a key", in: trustStore, password: "pw", reason: "holds no private key"},
+		{name: "PFX without a key", in: trustStore, password: "pw", reason: "holds no private key", is: ErrNoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
