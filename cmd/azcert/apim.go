@@ -136,6 +136,7 @@ func (f *factory) connectAPIM(cmd *cobra.Command, o *apimOptions) (*apimSession,
 		Endpoint: endpoint, Credential: cred, Transport: &http.Client{Transport: tr},
 		Subscription: o.subscription, ResourceGroup: o.resourceGroup, Service: o.service, MaxRetries: retries,
 	}
+	opts.OnRetry = f.retryNote()
 	if f.debug {
 		opts.Trace = f.IO.ErrOut
 	}

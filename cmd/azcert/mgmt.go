@@ -147,6 +147,7 @@ func (f *factory) connect(cmd *cobra.Command, o *mgmtOptions) (*mgmtSession, err
 	if o.retries == 0 {
 		opts.MaxRetries = -1 // mgmtclient: negative means none
 	}
+	opts.OnRetry = f.retryNote()
 	if f.debug {
 		opts.Trace = f.IO.ErrOut
 	}

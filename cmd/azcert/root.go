@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/azcert/azcert/internal/httplimit"
 	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -64,10 +65,11 @@ func (f *factory) json() bool { return f.output == "json" }
 func run(args []string, f *factory) int {
 	root := newRootCmd(f)
 	root.SetArgs(args)
-	_, err := root.ExecuteC()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
+	err = retryHint(cmd, err)
 	if !f.started {
 		var u *usageError
 		if !errors.As(err, &u) {
@@ -89,6 +91,32 @@ func run(args []string, f *factory) int {
 	}
 	printError(f.IO, err)
 	return exitCode(err)
+}
+
+// retryHint adds, to an error that means Azure stayed unavailable through
+// the retries (exit 6), the two flags that bound them with their values.
+func retryHint(cmd *cobra.Command, err error) error {
+	var h *hintError
+	if cmd == nil || exitCode(err) != exitAzureUnrch || errors.As(err, &h) || errors.As(err, new(*httplimit.TooLargeError)) {
+		return err
+	}
+	r, t := cmd.Flags().Lookup("retries"), cmd.Flags().Lookup("timeout")
+	if r == nil || t == nil {
+		return err
+	}
+	return withHint(err, "Azure may be busy: raise --retries (now %s) or --timeout (now %s), or try again later", r.Value, t.Value)
+}
+
+// retryNote is the OnRetry of the Azure clients: one stderr line per retry
+// on a terminal (not with --quiet), or always with --debug; nothing in
+// pipelines, whose logs would fill with back-off noise.
+func (f *factory) retryNote() func(mgmtclient.RetryInfo) {
+	if !f.debug && (!f.IO.ErrTTY || f.quiet) {
+		return nil
+	}
+	return func(r mgmtclient.RetryInfo) {
+		fmt.Fprintf(f.IO.ErrOut, "azcert: %s\n", printable(r.String()))
+	}
 }
 
 // unknownCommand rewrites cobra's unknown-command error, whose suggestion

@@ -31,6 +31,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/azcert/azcert/internal/httplimit"
+	"github.com/azcert/azcert/internal/retrynote"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -69,6 +70,9 @@ type Options struct {
 	MaxRetries int
 	// RetryDelay is the first back-off delay; 0 means 800 ms.
 	RetryDelay time.Duration
+	// OnRetry, if set, is called before each retry's back-off, with the
+	// answer that failed, the wait and the attempt number.
+	OnRetry func(RetryInfo)
 	// Trace, if set, receives each request and response line with the
 	// Authorization header and the .pfx data and password redacted.
 	Trace io.Writer
@@ -186,9 +190,10 @@ func New(o Options) (*Client, error) {
 		// Registering resource providers is not azcert's business.
 		DisableRPRegistration: true,
 	}
-	plOpts := runtime.PipelineOptions{}
+	perCall, perRetry := retrynote.Policies(retrynote.Options{Retry: retry, OnRetry: o.OnRetry})
+	plOpts := runtime.PipelineOptions{PerCall: []policy.Policy{perCall}, PerRetry: []policy.Policy{perRetry}}
 	if o.Trace != nil {
-		plOpts.PerRetry = []policy.Policy{&tracePolicy{w: o.Trace}}
+		plOpts.PerRetry = append(plOpts.PerRetry, &tracePolicy{w: o.Trace})
 	}
 	pl, err := armruntime.NewPipeline("azcert/apimclient", "v1", markingCredential{o.Credential}, plOpts, copts)
 	if err != nil {
@@ -253,13 +258,25 @@ func (e *Error) Temporary() bool {
 	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
 }
 
+// RetryInfo describes a retry about to happen: the attempt that failed
+// (Attempt of Of), its answer ("429", "503 ServerBusy"), and the wait.
+type RetryInfo = retrynote.Retry
+
 // UnavailableError reports that ARM could not be reached.
-type UnavailableError struct{ Err error }
+type UnavailableError struct {
+	Err error
+	// Answered reports that the service did answer, with errors worth
+	// retrying, until the retries or the time ran out.
+	Answered bool
+}
 
 func (e *UnavailableError) Error() string {
 	var tl *httplimit.TooLargeError
 	if errors.As(e.Err, &tl) {
 		return "Azure Resource Manager's answer cannot be used: " + e.Err.Error()
+	}
+	if e.Answered {
+		return "Azure Resource Manager is unavailable: " + e.Err.Error()
 	}
 	return "Azure Resource Manager is unreachable: " + e.Err.Error()
 }
@@ -318,6 +335,9 @@ func (c *Client) doURL(ctx context.Context, method, u string, query url.Values, 
 			return nil, nil, ce
 		}
 		if ctx.Err() != nil {
+			if last, n, ok := retrynote.Last(err); ok {
+				return nil, nil, &UnavailableError{Err: fmt.Errorf("%s: the time limit ran out after %d attempts; the last answer was %s: %w", method, n, last, ctx.Err()), Answered: true}
+			}
 			return nil, nil, &UnavailableError{Err: fmt.Errorf("%s: no answer in time: %w", method, ctx.Err())}
 		}
 		return nil, nil, &UnavailableError{Err: err}

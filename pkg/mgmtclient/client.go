@@ -33,6 +33,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/azcert/azcert/internal/httplimit"
+	"github.com/azcert/azcert/internal/retrynote"
 	"github.com/azcert/azcert/internal/xmldepth"
 	"github.com/azcert/azcert/pkg/export"
 )
@@ -63,6 +64,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// MaxRetries bounds retries of one request; 0 means 4, negative none.
 	MaxRetries int
+	// OnRetry, if set, is called before each retry's back-off, with the
+	// answer that failed, the wait and the attempt number.
+	OnRetry func(RetryInfo)
 	// RetryDelay is the first back-off delay; 0 means 500 ms.
 	RetryDelay time.Duration
 	// MaxRetryDelay caps the back-off; 0 means 8 s.
@@ -121,8 +125,11 @@ func New(o Options) (*Client, error) {
 		Transport: httplimit.Transport(o.HTTPClient, MaxAnswerSize),
 		Telemetry: policy.TelemetryOptions{ApplicationID: "azcert"},
 	}
+	perCall, perRetry := retrynote.Policies(retrynote.Options{Retry: retry, OnRetry: o.OnRetry})
+	opts.PerCallPolicies = []policy.Policy{perCall}
+	opts.PerRetryPolicies = []policy.Policy{perRetry}
 	if o.Trace != nil {
-		opts.PerRetryPolicies = []policy.Policy{&tracePolicy{w: o.Trace}}
+		opts.PerRetryPolicies = append(opts.PerRetryPolicies, &tracePolicy{w: o.Trace})
 	}
 	c := &Client{
 		pl:           runtime.NewPipeline("azcert/mgmtclient", "v1", runtime.PipelineOptions{}, opts),
@@ -175,6 +182,10 @@ func TLSConfig(cert tls.Certificate, roots *x509.CertPool) *tls.Config {
 	}
 }
 
+// RetryInfo describes a retry about to happen: the attempt that failed
+// (Attempt of Of), its answer ("503 TooManyRequests"), and the wait.
+type RetryInfo = retrynote.Retry
+
 // Error is an error answer from the service.
 type Error struct {
 	StatusCode int
@@ -206,12 +217,20 @@ func (e *Error) Temporary() bool {
 
 // UnavailableError reports that the service could not be reached: a
 // network error or a timeout, after retries.
-type UnavailableError struct{ Err error }
+type UnavailableError struct {
+	Err error
+	// Answered reports that the service did answer, with errors worth
+	// retrying, until the retries or the time ran out.
+	Answered bool
+}
 
 func (e *UnavailableError) Error() string {
 	var tl *httplimit.TooLargeError
 	if errors.As(e.Err, &tl) {
 		return "Azure's answer cannot be used: " + e.Err.Error()
+	}
+	if e.Answered {
+		return "Azure is unavailable: " + e.Err.Error()
 	}
 	return "Azure is unreachable: " + e.Err.Error()
 }
@@ -263,6 +282,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any,
 	resp, err := c.pl.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
+			if last, n, ok := retrynote.Last(err); ok {
+				return nil, &UnavailableError{Err: fmt.Errorf("%s %s: the time limit ran out after %d attempts; the last answer was %s: %w", method, path, n, last, ctx.Err()), Answered: true}
+			}
 			return nil, &UnavailableError{Err: fmt.Errorf("%s %s: no answer in time: %w", method, path, ctx.Err())}
 		}
 		return nil, &UnavailableError{Err: fmt.Errorf("%s %s: %w", method, path, err)}

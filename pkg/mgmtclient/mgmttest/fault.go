@@ -133,6 +133,13 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, f)
 }
 
+// ClearFaults drops the faults still queued.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // nextFault takes one use of the first queued fault.
 func (s *Server) nextFault() (Fault, bool) {
 	s.mu.Lock()

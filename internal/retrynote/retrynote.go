@@ -1,0 +1,236 @@
+// Package retrynote makes the retries of an azcore pipeline visible: a
+// caller learns of each retry before its back-off (what the last answer
+// was, how long the wait, attempt k of n), and an error that ends the
+// retries (the time limit running out) names the last answer, not only
+// "context deadline exceeded". Both Azure clients install its two
+// policies; the retrying itself stays azcore's.
+package retrynote
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+)
+
+// Retry describes a retry about to happen.
+type Retry struct {
+	// Attempt is the attempt that just failed (1 is the first request);
+	// Of is how many attempts there are at most.
+	Attempt, Of int
+	// Answer is the failed attempt's answer: "503 TooManyRequests", "429",
+	// or the network error.
+	Answer string
+	// Wait is the back-off before the next attempt: the Retry-After the
+	// answer asked for, or else the nominal exponential delay (azcore adds
+	// jitter of -20% to +30%).
+	Wait time.Duration
+	// RetryAfter reports that Wait comes from the answer's Retry-After.
+	RetryAfter bool
+}
+
+func (r Retry) String() string {
+	wait := "about " + r.Wait.Round(100*time.Millisecond).String()
+	if r.RetryAfter {
+		wait = r.Wait.Round(100*time.Millisecond).String() + " (Retry-After)"
+	}
+	return fmt.Sprintf("retrying in %s after %s (attempt %d of %d failed)", wait, r.Answer, r.Attempt, r.Of)
+}
+
+// Options mirrors the pipeline's policy.RetryOptions, with the callback.
+type Options struct {
+	Retry policy.RetryOptions
+	// OnRetry, if set, is called before each back-off.
+	OnRetry func(Retry)
+}
+
+// Policies returns the per-call and the per-retry policy to install
+// (policy.ClientOptions.PerCallPolicies and PerRetryPolicies).
+func Policies(o Options) (perCall, perRetry policy.Policy) {
+	return callPolicy{}, &tryPolicy{o: o}
+}
+
+type trackerKey struct{}
+
+// tracker is what the tries of one call have seen.
+type tracker struct {
+	mu       sync.Mutex
+	attempts int
+	last     string
+}
+
+type callPolicy struct{}
+
+func (callPolicy) Do(req *policy.Request) (*http.Response, error) {
+	tr := &tracker{}
+	req = req.WithContext(context.WithValue(req.Raw().Context(), trackerKey{}, tr))
+	resp, err := req.Next()
+	if err != nil {
+		tr.mu.Lock()
+		attempts, last := tr.attempts, tr.last
+		tr.mu.Unlock()
+		if last != "" && attempts > 0 {
+			return resp, &ExhaustedError{Err: err, Attempts: attempts, Last: last}
+		}
+	}
+	return resp, err
+}
+
+type tryPolicy struct{ o Options }
+
+func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	tr, _ := req.Raw().Context().Value(trackerKey{}).(*tracker)
+	if tr == nil {
+		return resp, err
+	}
+	if err != nil && req.Raw().Context().Err() != nil {
+		return resp, err // the call is over; nothing is retried
+	}
+	answer := ""
+	switch {
+	case err != nil:
+		answer = err.Error()
+	case resp != nil:
+		answer = Describe(resp)
+	}
+	tr.mu.Lock()
+	tr.attempts++
+	attempt := tr.attempts
+	if err != nil || resp.StatusCode >= 400 {
+		tr.last = answer
+	} else {
+		tr.last = ""
+	}
+	tr.mu.Unlock()
+	if p.o.OnRetry == nil || !p.retriable(resp, err) {
+		return resp, err
+	}
+	max := int(p.o.Retry.MaxRetries)
+	if max < 0 {
+		max = 0
+	}
+	if attempt > max {
+		return resp, err
+	}
+	r := Retry{Attempt: attempt, Of: max + 1, Answer: answer, Wait: p.delay(attempt)}
+	if resp != nil {
+		if d, ok := retryAfter(resp); ok {
+			r.Wait, r.RetryAfter = d, true
+		}
+	}
+	p.o.OnRetry(r)
+	return resp, err
+}
+
+func (p *tryPolicy) retriable(resp *http.Response, err error) bool {
+	if err != nil {
+		var nre interface{ NonRetriable() }
+		return !errors.As(err, &nre)
+	}
+	codes := p.o.Retry.StatusCodes
+	if codes == nil {
+		// azcore's defaults.
+		codes = []int{http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
+	}
+	return slices.Contains(codes, resp.StatusCode)
+}
+
+// delay is azcore's exponential back-off without its jitter.
+func (p *tryPolicy) delay(attempt int) time.Duration {
+	base, ceiling := p.o.Retry.RetryDelay, p.o.Retry.MaxRetryDelay
+	if base <= 0 {
+		base = 800 * time.Millisecond
+	}
+	if ceiling <= 0 {
+		ceiling = 60 * time.Second
+	}
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2
+	}
+	return min(d, ceiling)
+}
+
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+// Describe names an answer the way users read it: the status and, where
+// the body or the x-ms-error-code header carries one, Azure's error code
+// ("503 TooManyRequests"). It reads the body through runtime.Payload,
+// which keeps it for the caller.
+func Describe(resp *http.Response) string {
+	code := resp.Header.Get("x-ms-error-code")
+	if code == "" {
+		if data, err := runtime.Payload(resp); err == nil && len(data) > 0 && len(data) < 64<<10 {
+			var x struct {
+				Code string `xml:"Code"`
+			}
+			var j struct {
+				Error struct {
+					Code string `json:"code"`
+				} `json:"error"`
+			}
+			if xml.Unmarshal(data, &x) == nil {
+				code = x.Code
+			} else if json.Unmarshal(data, &j) == nil {
+				code = j.Error.Code
+			}
+		}
+	}
+	code = strings.TrimSpace(code)
+	if len(code) > 80 {
+		code = code[:80]
+	}
+	if code == "" {
+		return strconv.Itoa(resp.StatusCode)
+	}
+	return strconv.Itoa(resp.StatusCode) + " " + code
+}
+
+// ExhaustedError is an error that ended a call after at least one attempt
+// had an answer: typically the time limit running out while waiting to
+// retry. It names the last answer.
+type ExhaustedError struct {
+	Err      error
+	Attempts int
+	Last     string
+}
+
+func (e *ExhaustedError) Error() string {
+	return fmt.Sprintf("%v (after %d attempts; last answer %s)", e.Err, e.Attempts, e.Last)
+}
+
+func (e *ExhaustedError) Unwrap() error { return e.Err }
+
+// Last returns the last answer an error from the pipeline carries, and
+// how many attempts were made, if it is an ExhaustedError.
+func Last(err error) (last string, attempts int, ok bool) {
+	var e *ExhaustedError
+	if errors.As(err, &e) {
+		return e.Last, e.Attempts, true
+	}
+	return "", 0, false
+}

@@ -1,0 +1,79 @@
+package retrynote
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+)
+
+func pipeline(o Options) runtime.Pipeline {
+	perCall, perRetry := Policies(o)
+	return runtime.NewPipeline("test", "v1", runtime.PipelineOptions{}, &policy.ClientOptions{
+		Retry: o.Retry, PerCallPolicies: []policy.Policy{perCall}, PerRetryPolicies: []policy.Policy{perRetry},
+	})
+}
+
+func TestOnRetryPerRetry(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) {
+		case 1:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`<Error><Code>TooManyRequests</Code><Message>m</Message></Error>`))
+		case 2:
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.Write([]byte(`{"error":{"code":"TooManyRequests","message":"m"}}`))
+		default:
+			w.Write([]byte("ok"))
+		}
+	}))
+	defer srv.Close()
+	var got []Retry
+	pl := pipeline(Options{Retry: policy.RetryOptions{MaxRetries: 3, RetryDelay: time.Millisecond, MaxRetryDelay: 10 * time.Millisecond},
+		OnRetry: func(r Retry) { got = append(got, r) }})
+	req, _ := runtime.NewRequest(context.Background(), http.MethodGet, srv.URL)
+	resp, err := pl.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("Do = %v, %v", resp, err)
+	}
+	want := []Retry{
+		{Attempt: 1, Of: 4, Answer: "503 TooManyRequests", Wait: time.Millisecond},
+		{Attempt: 2, Of: 4, Answer: "429 TooManyRequests", Wait: 0, RetryAfter: true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("OnRetry called %d times (%+v), want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("retry %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestTimeoutNamesLastAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`<Error><Code>ServerBusy</Code></Error>`))
+	}))
+	defer srv.Close()
+	pl := pipeline(Options{Retry: policy.RetryOptions{MaxRetries: 5, RetryDelay: time.Minute, MaxRetryDelay: time.Minute}})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := runtime.NewRequest(ctx, http.MethodGet, srv.URL)
+	_, err := pl.Do(req)
+	last, attempts, ok := Last(err)
+	if !ok || last != "503 ServerBusy" || attempts != 1 {
+		t.Fatalf("Last(%v) = %q, %d, %v; want 503 ServerBusy after 1 attempt", err, last, attempts, ok)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v does not unwrap to the deadline", err)
+	}
+}
