@@ -67,6 +67,9 @@ type tracker struct {
 	mu       sync.Mutex
 	attempts int
 	last     string
+	// answered reports that some attempt had an HTTP answer (not only
+	// network errors).
+	answered bool
 }
 
 type callPolicy struct{}
@@ -77,10 +80,10 @@ func (callPolicy) Do(req *policy.Request) (*http.Response, error) {
 	resp, err := req.Next()
 	if err != nil {
 		tr.mu.Lock()
-		attempts, last := tr.attempts, tr.last
+		attempts, last, answered := tr.attempts, tr.last, tr.answered
 		tr.mu.Unlock()
 		if last != "" && attempts > 0 {
-			return resp, &ExhaustedError{Err: err, Attempts: attempts, Last: last}
+			return resp, &ExhaustedError{Err: err, Attempts: attempts, Last: last, Answered: answered}
 		}
 	}
 	return resp, err
@@ -107,6 +110,9 @@ func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
 	tr.mu.Lock()
 	tr.attempts++
 	attempt := tr.attempts
+	if resp != nil {
+		tr.answered = true
+	}
 	if err != nil || resp.StatusCode >= 400 {
 		tr.last = answer
 	} else {
@@ -211,12 +217,16 @@ func Describe(resp *http.Response) string {
 }
 
 // ExhaustedError is an error that ended a call after at least one attempt
-// had an answer: typically the time limit running out while waiting to
-// retry. It names the last answer.
+// had failed: typically the time limit running out while waiting to retry.
+// It names the last failure: an HTTP answer, or the network error.
 type ExhaustedError struct {
 	Err      error
 	Attempts int
 	Last     string
+	// Answered reports that at least one attempt had an HTTP answer; when
+	// false, every attempt failed on the network (nothing listening, a
+	// reset, DNS), and Last is that error.
+	Answered bool
 }
 
 func (e *ExhaustedError) Error() string {
@@ -225,12 +235,25 @@ func (e *ExhaustedError) Error() string {
 
 func (e *ExhaustedError) Unwrap() error { return e.Err }
 
-// Last returns the last answer an error from the pipeline carries, and
-// how many attempts were made, if it is an ExhaustedError.
-func Last(err error) (last string, attempts int, ok bool) {
+// Last returns the ExhaustedError an error from the pipeline carries, if
+// any: the last failure, how many attempts were made, and whether the
+// service answered at all.
+func Last(err error) (*ExhaustedError, bool) {
 	var e *ExhaustedError
 	if errors.As(err, &e) {
-		return e.Last, e.Attempts, true
+		return e, true
 	}
-	return "", 0, false
+	return nil, false
+}
+
+// Summary says how the retries of a call ended, for an error that the
+// time limit cut short: "the time limit ran out after 2 attempts; the
+// last answer was 503 TooManyRequests" when the service answered, or
+// "no answer in time after 2 attempts; the last attempt failed: dial tcp
+// ...: connection refused" when it never did.
+func (e *ExhaustedError) Summary() string {
+	if e.Answered {
+		return fmt.Sprintf("the time limit ran out after %d attempts; the last answer was %s", e.Attempts, e.Last)
+	}
+	return fmt.Sprintf("no answer in time after %d attempts; the last attempt failed: %s", e.Attempts, e.Last)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,11 +70,37 @@ func TestTimeoutNamesLastAnswer(t *testing.T) {
 	defer cancel()
 	req, _ := runtime.NewRequest(ctx, http.MethodGet, srv.URL)
 	_, err := pl.Do(req)
-	last, attempts, ok := Last(err)
-	if !ok || last != "503 ServerBusy" || attempts != 1 {
-		t.Fatalf("Last(%v) = %q, %d, %v; want 503 ServerBusy after 1 attempt", err, last, attempts, ok)
+	exh, ok := Last(err)
+	if !ok || exh.Last != "503 ServerBusy" || exh.Attempts != 1 || !exh.Answered {
+		t.Fatalf("Last(%v) = %+v, %v; want 503 ServerBusy after 1 answered attempt", err, exh, ok)
+	}
+	if want := "the time limit ran out after 1 attempts; the last answer was 503 ServerBusy"; exh.Summary() != want {
+		t.Errorf("Summary = %q, want %q", exh.Summary(), want)
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error %v does not unwrap to the deadline", err)
+	}
+}
+
+// With nothing listening, no attempt has an answer: the error says so and
+// names the network failure, not an "answer".
+func TestTimeoutWithoutAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens on url now
+	pl := pipeline(Options{Retry: policy.RetryOptions{MaxRetries: 5, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Minute}})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, _ := runtime.NewRequest(ctx, http.MethodGet, url)
+	_, err := pl.Do(req)
+	exh, ok := Last(err)
+	if !ok {
+		t.Fatalf("Last(%v): no ExhaustedError", err)
+	}
+	if exh.Answered || exh.Attempts < 1 || !strings.Contains(exh.Last, "connection refused") {
+		t.Fatalf("Last = %+v; want an unanswered attempt failing with connection refused", exh)
+	}
+	if s := exh.Summary(); !strings.HasPrefix(s, "no answer in time after ") || strings.Contains(s, "answer was") {
+		t.Errorf("Summary = %q", s)
 	}
 }

@@ -335,8 +335,8 @@ func (c *Client) doURL(ctx context.Context, method, u string, query url.Values, 
 			return nil, nil, ce
 		}
 		if ctx.Err() != nil {
-			if last, n, ok := retrynote.Last(err); ok {
-				return nil, nil, &UnavailableError{Err: fmt.Errorf("%s: the time limit ran out after %d attempts; the last answer was %s: %w", method, n, last, ctx.Err()), Answered: true}
+			if exh, ok := retrynote.Last(err); ok {
+				return nil, nil, &UnavailableError{Err: fmt.Errorf("%s: %s: %w", method, exh.Summary(), ctx.Err()), Answered: exh.Answered}
 			}
 			return nil, nil, &UnavailableError{Err: fmt.Errorf("%s: no answer in time: %w", method, ctx.Err())}
 		}

@@ -282,8 +282,8 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any,
 	resp, err := c.pl.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			if last, n, ok := retrynote.Last(err); ok {
-				return nil, &UnavailableError{Err: fmt.Errorf("%s %s: the time limit ran out after %d attempts; the last answer was %s: %w", method, path, n, last, ctx.Err()), Answered: true}
+			if exh, ok := retrynote.Last(err); ok {
+				return nil, &UnavailableError{Err: fmt.Errorf("%s %s: %s: %w", method, path, exh.Summary(), ctx.Err()), Answered: exh.Answered}
 			}
 			return nil, &UnavailableError{Err: fmt.Errorf("%s %s: no answer in time: %w", method, path, ctx.Err())}
 		}
