@@ -152,21 +152,22 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 		return err
 	}
 	caPath, _ := filepath.Abs(opts.caOut)
-	info := map[string]string{
-		"url":          srv.URL,
-		"subscription": srv.Subscription,
-		"ca-file":      caPath,
-		"arm-endpoint": srv.URL,
-		"arm-token":    srv.ARMToken(),
-	}
+	// Text: one "key: value" per line, keys named like the client flags
+	// they feed; JSON: the same in camelCase (docs/json-output.md).
+	info := struct {
+		URL          string `json:"url"`
+		Subscription string `json:"subscription"`
+		CAFile       string `json:"caFile"`
+		ARMEndpoint  string `json:"armEndpoint"`
+		ARMToken     string `json:"armToken"`
+	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.ARMToken()}
 	if f.json() {
 		if err := writeJSON(f, info); err != nil {
 			return err
 		}
 	} else {
-		for _, k := range []string{"url", "subscription", "ca-file", "arm-endpoint", "arm-token"} {
-			fmt.Fprintf(f.IO.Out, "%s: %s\n", k, info[k])
-		}
+		fmt.Fprintf(f.IO.Out, "url: %s\nsubscription: %s\nca-file: %s\narm-endpoint: %s\narm-token: %s\n",
+			info.URL, info.Subscription, info.CAFile, info.ARMEndpoint, info.ARMToken)
 	}
 	if flusher, ok := f.IO.Out.(interface{ Sync() error }); ok {
 		_ = flusher.Sync()
