@@ -258,12 +258,12 @@ thumbprint needs --force.`,
 }
 
 type apimResult struct {
-	ID             string    `json:"id"`
-	Subject        string    `json:"subject"`
-	Thumbprint     string    `json:"thumbprint"`
-	ExpirationDate time.Time `json:"expirationDate"`
-	DaysLeft       int       `json:"daysLeft"`
-	Status         string    `json:"status,omitempty"`
+	ID         string    `json:"id"`
+	Subject    string    `json:"subject"`
+	Thumbprint string    `json:"thumbprint"`
+	NotAfter   time.Time `json:"notAfter"`
+	DaysLeft   int       `json:"daysLeft"`
+	Status     string    `json:"status,omitempty"`
 }
 
 func runAPIMUpload(f *factory, cmd *cobra.Command, opts *apimUploadOptions) error {
@@ -330,12 +330,12 @@ func runAPIMUpload(f *factory, cmd *cobra.Command, opts *apimUploadOptions) erro
 }
 
 func (f *factory) printAPIM(c apimclient.Certificate, status string) error {
-	r := apimResult{ID: c.ID, Subject: c.Subject, Thumbprint: c.Thumbprint, ExpirationDate: c.ExpirationDate.UTC(),
+	r := apimResult{ID: c.ID, Subject: c.Subject, Thumbprint: c.Thumbprint, NotAfter: c.ExpirationDate.UTC(),
 		DaysLeft: daysLeft(c.ExpirationDate, f.Now()), Status: status}
 	if f.json() {
 		return writeJSON(f, r)
 	}
-	_, err := fmt.Fprintf(f.IO.Out, "%s  %s  %s  expires %s  %s\n", printable(r.ID), printable(r.Thumbprint), printable(r.Subject), r.ExpirationDate.Format(time.DateOnly), status)
+	_, err := fmt.Fprintf(f.IO.Out, "%s  %s  %s  expires %s  %s\n", printable(r.ID), printable(r.Thumbprint), printable(r.Subject), r.NotAfter.Format(time.DateOnly), status)
 	return err
 }
 
@@ -365,7 +365,7 @@ func newAPIMListCmd(f *factory) *cobra.Command {
 			rows := []apimResult{}
 			for _, c := range certs {
 				rows = append(rows, apimResult{ID: c.ID, Subject: c.Subject, Thumbprint: c.Thumbprint,
-					ExpirationDate: c.ExpirationDate.UTC(), DaysLeft: daysLeft(c.ExpirationDate, f.Now())})
+					NotAfter: c.ExpirationDate.UTC(), DaysLeft: daysLeft(c.ExpirationDate, f.Now())})
 			}
 			if f.json() {
 				return writeJSON(f, rows)
@@ -381,7 +381,7 @@ func newAPIMListCmd(f *factory) *cobra.Command {
 				if len(last4) > 4 {
 					last4 = last4[len(last4)-4:]
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", printable(r.ID), printable(r.Subject), printable(r.Thumbprint), last4, r.ExpirationDate.Format(time.DateOnly), r.DaysLeft)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", printable(r.ID), printable(r.Subject), printable(r.Thumbprint), last4, r.NotAfter.Format(time.DateOnly), r.DaysLeft)
 			}
 			return w.Flush()
 		},
@@ -448,7 +448,7 @@ func runAPIMDelete(f *factory, cmd *cobra.Command, opts *apimDeleteOptions) erro
 		}
 		switch len(ids) {
 		case 0:
-			return f.printDeleted(thumb, "not present; nothing to delete", sess.where)
+			return f.printDeleted("", thumb, "not present; nothing to delete", sess.where)
 		case 1:
 			id = ids[0]
 		default:
@@ -476,13 +476,20 @@ func runAPIMDelete(f *factory, cmd *cobra.Command, opts *apimDeleteOptions) erro
 	if !deleted {
 		status = "not present; nothing to delete"
 	}
-	return f.printDeleted(id, status, sess.where)
+	return f.printDeleted(id, "", status, sess.where)
 }
 
-func (f *factory) printDeleted(what, status, where string) error {
+// printDeleted reports an apim delete: by id, or by the thumbprint that
+// matched no id.
+func (f *factory) printDeleted(id, thumb, status, where string) error {
 	if f.json() {
-		return writeJSON(f, map[string]string{"certificate": what, "status": status, "from": where})
+		return writeJSON(f, struct {
+			ID         string `json:"id,omitempty"`
+			Thumbprint string `json:"thumbprint,omitempty"`
+			Status     string `json:"status"`
+			From       string `json:"from"`
+		}{id, thumb, status, where})
 	}
-	_, err := fmt.Fprintf(f.IO.Out, "%s  %s (%s)\n", printable(what), status, where)
+	_, err := fmt.Fprintf(f.IO.Out, "%s  %s (%s)\n", printable(id+thumb), status, where)
 	return err
 }

@@ -49,15 +49,9 @@ func newCscfgShowCmd(f *factory) *cobra.Command {
 				return inputErrorf("%s: %w", args[0], err)
 			}
 			if f.json() {
-				type row struct {
-					Role       string `json:"role"`
-					Name       string `json:"name"`
-					Thumbprint string `json:"thumbprint"`
-					Algorithm  string `json:"thumbprintAlgorithm"`
-				}
-				rows := []row{}
+				rows := []cscfgRow{}
 				for _, e := range entries {
-					rows = append(rows, row{e.Role, e.Name, e.Thumbprint, e.Algorithm})
+					rows = append(rows, cscfgRow{Role: e.Role, Name: e.Name, Thumbprint: e.Thumbprint, Algorithm: e.Algorithm})
 				}
 				return writeJSON(f, rows)
 			}
@@ -130,6 +124,24 @@ from --thumbprint with a warning.`,
 	return cmd
 }
 
+// cscfgRow is one <Certificate> of a configuration in JSON.
+type cscfgRow struct {
+	Role       string `json:"role"`
+	Name       string `json:"name"`
+	Thumbprint string `json:"thumbprint,omitempty"`
+	// Algorithm is the thumbprintAlgorithm attribute (cscfg show).
+	Algorithm string `json:"thumbprintAlgorithm,omitempty"`
+	// PreviousThumbprint is the thumbprint before cscfg set changed it.
+	PreviousThumbprint string `json:"previousThumbprint,omitempty"`
+}
+
+type cscfgSetResult struct {
+	Cscfg      string     `json:"cscfg"`
+	Name       string     `json:"name"`
+	Thumbprint string     `json:"thumbprint"`
+	Changed    []cscfgRow `json:"changed"`
+}
+
 func runCscfgSet(f *factory, cmd *cobra.Command, opts *cscfgSetOptions) error {
 	if opts.name == "" {
 		return usageErrorf("--name is required: the certificate's name in the configuration")
@@ -149,7 +161,11 @@ func runCscfgSet(f *factory, cmd *cobra.Command, opts *cscfgSetOptions) error {
 		return err
 	}
 	if f.json() {
-		return writeJSON(f, map[string]any{"file": opts.file, "name": opts.name, "thumbprint": thumb, "roles": changed})
+		r := cscfgSetResult{Cscfg: opts.file, Name: opts.name, Thumbprint: thumb, Changed: []cscfgRow{}}
+		for _, e := range changed {
+			r.Changed = append(r.Changed, cscfgRow{Role: e.Role, Name: e.Name, PreviousThumbprint: e.Thumbprint})
+		}
+		return writeJSON(f, r)
 	}
 	for _, e := range changed {
 		fmt.Fprintf(f.IO.Out, "%s  %s/%s  (was %s)\n", thumb, printable(e.Role), printable(e.Name), printable(orNone(e.Thumbprint)))

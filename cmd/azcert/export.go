@@ -234,11 +234,21 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 		return err
 	}
 	if f.json() {
-		var paths []string
-		for _, fl := range files {
-			paths = append(paths, fl.Path)
+		// The files by kind, as azcert new names them.
+		kinds := []string{"cer"}
+		switch {
+		case opts.pfx:
+			kinds = []string{"pfx", "password"}
+		case opts.pem && opts.out != "":
+			kinds = []string{"pem"}
+		case opts.pem:
+			kinds = []string{"certPem", "keyPem"}
 		}
-		return writeJSON(f, map[string]any{"input": opts.input, "files": paths,
+		paths := map[string]string{}
+		for i, fl := range files {
+			paths[kinds[i]] = fl.Path
+		}
+		return writeJSON(f, map[string]any{"file": opts.input, "files": paths,
 			"thumbprint": export.FormatThumbprint(export.Thumbprint(b.Cert.Raw, export.SHA1), export.SHA1, export.FormatAzure)})
 	}
 	for _, fl := range files {

@@ -110,7 +110,7 @@ type newResult struct {
 	NotAfter     time.Time         `json:"notAfter"`
 	Thumbprint   string            `json:"thumbprint"`
 	SHA256       string            `json:"sha256"`
-	PFXProfile   string            `json:"pfxProfile"`
+	PFXProfile   string            `json:"profile"`
 	Files        map[string]string `json:"files"`
 }
 
@@ -319,8 +319,11 @@ func parseDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a date: want YYYY-MM-DD or RFC 3339 (2027-06-30T12:00:00Z)", s)
 }
 
+// writeJSON prints v as the one JSON value of -o json (docs/json-output.md):
+// indented, and with <, > and & as themselves (policy XML stays readable).
 func writeJSON(f *factory, v any) error {
 	e := json.NewEncoder(f.IO.Out)
 	e.SetIndent("", "  ")
+	e.SetEscapeHTML(false)
 	return e.Encode(v)
 }

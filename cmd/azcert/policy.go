@@ -51,7 +51,8 @@ Styles:
   validate  the validate-client-certificate policy with <identities>
 
 By default a whole <policies> document is printed; --fragment prints only
-the check, to paste into an existing <inbound> section.`,
+the check, to paste into an existing <inbound> section. With -o json the
+XML comes as one string: {"policy": "<policies>..."}.`,
 		Example: `  # Accept exactly these certificates
   azcert policy apim --cert partner-a.cer --cert partner-b.cer > policy.xml
 
@@ -59,7 +60,10 @@ the check, to paste into an existing <inbound> section.`,
   azcert policy apim --uploaded --fragment
 
   # The validate-client-certificate form for a thumbprint
-  azcert policy apim --style validate --thumbprint 3B4E...9F01`,
+  azcert policy apim --style validate --thumbprint 3B4E...9F01
+
+  # The XML as a JSON string, e.g. for an ARM template or az rest
+  azcert policy apim --cert partner-a.cer -o json | jq -r .policy`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPolicyAPIM(f, cmd, opts)
@@ -129,6 +133,11 @@ func runPolicyAPIM(f *factory, cmd *cobra.Command, opts *policyOptions) error {
 	})
 	if err != nil {
 		return &usageError{err}
+	}
+	if f.json() {
+		return writeJSON(f, struct {
+			Policy string `json:"policy"`
+		}{string(out)})
 	}
 	_, err = fmt.Fprint(f.IO.Out, string(out))
 	return err

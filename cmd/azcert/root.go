@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,9 @@ type factory struct {
 	apimOptions func(*apimclient.Options)
 	// randSource overrides crypto/rand for key generation in tests; nil in production.
 	randSource io.Reader
+	// ctx, if set, is the context commands run in (tests cancel it to stop
+	// a long-running command such as the emulator); nil means Background.
+	ctx context.Context
 
 	output  string
 	config  string
@@ -65,7 +69,11 @@ func (f *factory) json() bool { return f.output == "json" }
 func run(args []string, f *factory) int {
 	root := newRootCmd(f)
 	root.SetArgs(args)
-	cmd, err := root.ExecuteC()
+	ctx := f.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}

@@ -256,7 +256,7 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 			olds = append(olds, e.Thumbprint)
 		}
 		return writeJSON(f, map[string]any{"service": opts.service, "name": opts.certName, "cscfg": opts.cscfgFile,
-			"oldThumbprints": olds, "newThumbprint": newThumb, "pfx": pfxPath, "cer": cerPath})
+			"thumbprint": newThumb, "previousThumbprints": olds, "files": map[string]string{"pfx": pfxPath, "cer": cerPath}})
 	}
 	w := f.IO.Out
 	for _, e := range old {

@@ -38,7 +38,7 @@ shown even for a profile azcert would not write.`,
 		Example: `  azcert show contoso.net.cer
   azcert show contoso.net.pfx --in-password env:PW
   azcert show https://www.contoso.net
-  azcert show contoso.net.pfx --in-password env:PW -o json | jq .pfx.profile`,
+  azcert show contoso.net.pfx --in-password env:PW -o json | jq -r '.[0].pfx.profile'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("give at least one file, URL or -")
@@ -70,10 +70,8 @@ func runShow(f *factory, cmd *cobra.Command, opts *showOptions) error {
 		sums = append(sums, s)
 	}
 	if f.json() {
-		if len(sums) == 1 {
-			return writeJSON(f, sums[0])
-		}
-		return writeJSON(f, sums)
+		return writeJSON(f, sums) // an array, however many inputs
+
 	}
 	w := bufio.NewWriter(f.IO.Out)
 	for i, s := range sums {
@@ -114,7 +112,7 @@ func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
 		}
 	}
 	row("Not after", fmt.Sprintf("%s (%s)", s.NotAfter.Format(time.DateTime+" MST"), status))
-	key := fmt.Sprintf("%s %d bits", s.KeyType, s.KeyBits)
+	key := fmt.Sprintf("%s %d bits", s.KeyType, s.KeySize)
 	row("Public key", key)
 	row("Signature", s.SignatureAlgorithm)
 	var names []string

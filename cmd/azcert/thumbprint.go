@@ -79,7 +79,7 @@ characters copied from Windows dialogs are ignored); a mismatch exits 4.`,
 }
 
 type thumbprintResult struct {
-	Input      string `json:"input"`
+	File       string `json:"file"`
 	Subject    string `json:"subject"`
 	Algorithm  string `json:"algorithm"`
 	Thumbprint string `json:"thumbprint"`
@@ -163,7 +163,7 @@ func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) erro
 			t = newThumbprintOf(b, alg, asJSON)
 		}
 		sum := t.sum
-		r := thumbprintResult{Input: displayName(in), Subject: t.subject, Algorithm: string(alg),
+		r := thumbprintResult{File: displayName(in), Subject: t.subject, Algorithm: string(alg),
 			Thumbprint: export.FormatThumbprint(sum, alg, format)}
 		if want != nil {
 			m := bytes.Equal(sum, want)
@@ -185,7 +185,7 @@ func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) erro
 			if len(results) == 1 {
 				fmt.Fprintln(w, r.Thumbprint)
 			} else {
-				fmt.Fprintf(w, "%s  %s\n", r.Thumbprint, printable(r.Input))
+				fmt.Fprintf(w, "%s  %s\n", r.Thumbprint, printable(r.File))
 			}
 		}
 		if err := w.Flush(); err != nil {

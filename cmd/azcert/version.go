@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -31,12 +30,12 @@ func newVersionCmd(f *factory) *cobra.Command {
   azcert version -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.json() {
-				e := json.NewEncoder(f.IO.Out)
-				e.SetIndent("", "  ")
-				return e.Encode(map[string]string{
-					"version": versionString(), "go": runtime.Version(),
-					"os": runtime.GOOS, "arch": runtime.GOARCH,
-				})
+				return writeJSON(f, struct {
+					Version string `json:"version"`
+					Go      string `json:"go"`
+					OS      string `json:"os"`
+					Arch    string `json:"arch"`
+				}{versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH})
 			}
 			_, err := fmt.Fprintf(f.IO.Out, "azcert %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return err

@@ -29,7 +29,7 @@ type Summary struct {
 	DaysLeft           int       `json:"daysLeft"`
 	Status             string    `json:"status"`
 	KeyType            string    `json:"keyType"`
-	KeyBits            int       `json:"keyBits"`
+	KeySize            int       `json:"keySize"`
 	SignatureAlgorithm string    `json:"signatureAlgorithm"`
 	DNSNames           []string  `json:"dnsNames"`
 	DNSNamesUnicode    []string  `json:"dnsNamesUnicode,omitempty"`
@@ -91,7 +91,7 @@ func Summarize(b *Bundle, now time.Time) *Summary {
 	if !idn {
 		s.DNSNamesUnicode = nil
 	}
-	s.KeyType, s.KeyBits = KeyInfo(c)
+	s.KeyType, s.KeySize = KeyInfo(c)
 	left := c.NotAfter.Sub(now)
 	// Rounded, so a certificate made a moment ago for 365 days shows 365.
 	s.DaysLeft = int(math.Round(left.Hours() / 24))

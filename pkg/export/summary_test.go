@@ -48,7 +48,7 @@ func TestSummarize(t *testing.T) {
 		DaysLeft:           365,
 		Status:             "valid",
 		KeyType:            "RSA",
-		KeyBits:            2048,
+		KeySize:            2048,
 		SignatureAlgorithm: "SHA256-RSA",
 		DNSNames:           []string{"contoso.net", "www.contoso.net"},
 		IPAddresses:        []string{"192.0.2.10"},
