@@ -22,7 +22,7 @@ type checkOptions struct {
 func newCheckCmd(f *factory) *cobra.Command {
 	opts := &checkOptions{}
 	cmd := &cobra.Command{
-		Use:               "check <file> --for {service|management|apim-client}",
+		Use:               "check <file> --for {service|server|client|management|apim-backend}",
 		Short:             "Check a certificate against Azure's requirements",
 		ValidArgsFunction: fileArgs(certExts...),
 		Long: `Check a certificate or .pfx against what Azure requires for a use, and
@@ -33,20 +33,30 @@ printed complete, for this file and with the same password source, so it
 runs as printed (in JSON also as "command"). A .pfx that holds no private
 key is a FAIL like any other. Exit 0 when nothing FAILs, 4 otherwise.
 
+--for takes the purposes of azcert new: service (a cloud service's SSL
+certificate), server (any other TLS server), client (a caller's client
+certificate, e.g. one API Management checks), management, and apim-backend
+(the client certificate API Management presents to a back end; apim-client
+is its older name).
+
 Rules (ids, for -o json): x509-version, key-type, key-size (RSA >= 2048),
-private-key (a cloud service and API Management need the .pfx with its key),
-key-match, key-usage (keyEncipherment for a service, digitalSignature for
-client certificates), ext-key-usage (serverAuth / clientAuth), names (they
-cover every --domain), azure-domain (a service certificate must not name
-*.cloudapp.net and the like), validity (expired or not yet valid: FAIL;
-expiring within 30 days: WARN), pfx-encryption (AES: FAIL for a cloud
-service; RC2: WARN, OpenSSL 3 and Node cannot read it), signature-algorithm
-(SHA-1: WARN) and serial-number.`,
+private-key (a cloud service, a server and API Management need the .pfx
+with its key), key-match, key-usage (keyEncipherment for service and server,
+digitalSignature for the client certificates: client, management,
+apim-backend), ext-key-usage (serverAuth for service and server, clientAuth
+for the others), names (they cover every --domain), azure-domain (a service
+certificate must not name *.cloudapp.net and the like), validity (expired or
+not yet valid: FAIL; expiring within 30 days: WARN), pfx-encryption (AES:
+FAIL for a cloud service; RC2: WARN, OpenSSL 3 and Node cannot read it),
+signature-algorithm (SHA-1: WARN) and serial-number.`,
 		Example: `  # Is this .pfx ready for a cloud service on contoso.net?
   azcert check contoso.net.pfx --for service --domain contoso.net --in-password env:PW
 
   # A management certificate's public half
   azcert check mgmt.cer --for management
+
+  # The certificate API Management presents to a back end
+  azcert check apim-to-backend.contoso.net.pfx --for apim-backend --in-password env:PW
 
   # In a pipeline: pick one rule from the JSON
   azcert check site.pfx --for service --in-password env:PW -o json | jq '.findings[] | select(.id=="validity")'`,
@@ -62,10 +72,10 @@ service; RC2: WARN, OpenSSL 3 and Node cannot read it), signature-algorithm
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.target, "for", "service", "what the certificate is for: service, management or apim-client")
+	fl.StringVar(&opts.target, "for", "service", "what the certificate is for: service, server, client, management or apim-backend")
 	fl.StringArrayVar(&opts.domains, "domain", nil, "a name the certificate must cover (repeatable)")
 	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx: "+inPasswordSyntax)
-	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"service", "management", "apim-client"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(checkTargetNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -145,4 +155,13 @@ func commandPasswordSource(spec string, f *factory) string {
 		return "prompt"
 	}
 	return spec
+}
+
+// checkTargetNames lists check's --for values, for completion.
+func checkTargetNames() []string {
+	out := make([]string, len(check.Targets))
+	for i, t := range check.Targets {
+		out[i] = string(t)
+	}
+	return out
 }

@@ -44,6 +44,25 @@ digitalSignature + keyEncipherment, extended key usage serverAuth + clientAuth,
 CA:FALSE, a random 16-byte serial and a subject key identifier. The subject is
 CN=<first domain>; every name goes into the subject alternative names.
 
+--for says what the certificate is for. It sets the key usages (server,
+client and apim-backend narrow the ones above to their side of TLS) and the
+checks and notes that go with them:
+
+  service       SSL certificate of a cloud service on your custom domain
+                (the default): the usages above, as New-SelfSignedCertificate
+                gives them
+  server        any other TLS server, e.g. a back end behind API Management:
+                digitalSignature + keyEncipherment, serverAuth only
+  client        a caller's client certificate, e.g. one an API Management
+                policy checks (azcert policy apim --cert): digitalSignature,
+                clientAuth only
+  management    a management certificate for the Service Management API:
+                the usages above; whoever holds its .pfx can manage every
+                subscription it is registered with
+  apim-backend  the client certificate API Management presents to a back end
+                that requires mutual TLS (azcert apim upload):
+                digitalSignature, clientAuth only
+
 Names may be DNS names, wildcards (*.contoso.net) and IP addresses. Unicode
 names are written in their IDNA form (xn--...). For a service certificate
 (the default) a domain Azure owns, such as *.cloudapp.net, is refused: the
@@ -61,6 +80,15 @@ is checked before any key is generated.`,
 
   # A management certificate with a generated password in mgmt.pfx.password
   azcert new azcert-mgmt --for management --name mgmt --password generate
+
+  # The client certificate API Management presents to its back end
+  azcert new apim-to-backend.contoso.net --for apim-backend --password env:PW
+
+  # A caller's client certificate, for an API Management policy
+  azcert new partner-a.contoso.net --for client --password env:PW
+
+  # A TLS server certificate for a VM's Azure DNS name
+  azcert new vm1.westeurope.cloudapp.azure.com --for server --password env:PW
 
   # 3072-bit key, two years, PEM files too, into ./certs
   azcert new contoso.net --key-size 3072 --days 730 --pem --out-dir certs --password env:PW
@@ -82,7 +110,7 @@ is checked before any key is generated.`,
 	fl.IntVar(&opts.keySize, "key-size", certgen.DefaultKeySize, "RSA key size in bits: 2048, 3072 or 4096")
 	fl.IntVar(&opts.days, "days", 365, "validity in days from now")
 	fl.StringVar(&opts.notAfter, "not-after", "", "end of validity instead of --days (YYYY-MM-DD or RFC 3339)")
-	fl.StringVar(&opts.purpose, "for", "service", "what the certificate is for: service or management")
+	fl.StringVar(&opts.purpose, "for", string(certgen.PurposeService), "what the certificate is for: "+orList(certgen.PurposeNames()))
 	fl.BoolVar(&opts.allowAzureDomain, "allow-azure-domain", false, "allow a domain Azure owns (*.cloudapp.net, ...) in a service certificate")
 	fl.StringVar(&opts.outDir, "out-dir", ".", "directory for the files")
 	fl.StringVar(&opts.name, "name", "", `base name of the files (default: the first domain, "*" written as "_wildcard")`)
@@ -91,7 +119,7 @@ is checked before any key is generated.`,
 	fl.StringVar(&opts.pfxProfile, "pfx-profile", string(export.ProfileCompat), "PFX encryption: compat (3DES, every Windows and Azure) or modern (AES-256; not Cloud Services)")
 	fl.StringVar(&opts.cerFormat, "cer-format", "der", "encoding of the .cer: der or pem")
 	fl.StringVar(&opts.password, "password", "", "password source for the .pfx: "+passwordSyntax)
-	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"service", "management"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(certgen.PurposeNames(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("pfx-profile", cobra.FixedCompletions([]string{"compat", "modern"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("cer-format", cobra.FixedCompletions([]string{"der", "pem"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("key-size", cobra.FixedCompletions([]string{"2048", "3072", "4096"}, cobra.ShellCompDirectiveNoFileComp))
@@ -264,10 +292,29 @@ func runNew(f *factory, cmd *cobra.Command, opts *newOptions) error {
 		return err
 	}
 	printNewText(f, r, names, pw.generated)
-	if purpose == certgen.PurposeManagement {
-		f.IO.warnf("anyone holding %s can manage every subscription this certificate is registered with; keep it secret and register only %s", files["pfx"], files["cer"])
-	}
+	printPurposeNote(f, purpose, files)
 	return nil
+}
+
+// printPurposeNote tells, on stderr, what to do with the files of a
+// certificate for the purpose, and warns where a file is dangerous.
+func printPurposeNote(f *factory, purpose certgen.Purpose, files map[string]string) {
+	switch purpose {
+	case certgen.PurposeManagement:
+		f.IO.warnf("anyone holding %s can manage every subscription this certificate is registered with; keep it secret and register only %s", files["pfx"], files["cer"])
+	case certgen.PurposeAPIMBackend:
+		f.IO.notef("API Management presents this certificate to the back end: upload %s to it (azcert apim upload --help) and make the back end trust %s", files["pfx"], files["cer"])
+	case certgen.PurposeClient:
+		f.IO.notef("the caller presents %s; API Management accepts it once a policy checks the thumbprint of %s (azcert policy apim --help)", files["pfx"], files["cer"])
+	}
+}
+
+// orList joins choices as "a, b or c", for help and errors.
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 func printNewText(f *factory, r newResult, names []certgen.Name, generated bool) {

@@ -1,5 +1,7 @@
 // Package certgen creates RSA keys and self-signed X.509 v3 certificates
-// that meet Azure's rules for service (SSL) and management certificates.
+// that meet Azure's rules for service (SSL) and management certificates,
+// and TLS server and client certificates for mutual TLS with and behind
+// API Management (see Purpose).
 //
 // The defaults follow PowerShell's New-SelfSignedCertificate, which
 // Microsoft's Azure documentation assumes: RSA 2048, SHA-256, one year of
@@ -20,29 +22,84 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"strings"
 	"time"
 )
 
-// Purpose says what the certificate is for. It changes validation and
-// messages, not the certificate: both purposes get both extended key usages,
-// as New-SelfSignedCertificate gives them.
+// Purpose says what the certificate is for. It selects the certificate's
+// key usage and extended key usage, and the validation rules (only a service
+// certificate refuses a domain Azure owns).
 type Purpose string
 
 const (
-	// PurposeService is an SSL certificate for a cloud service on a custom domain.
+	// PurposeService is an SSL certificate for a cloud service on a custom
+	// domain. It has the usages New-SelfSignedCertificate gives, which
+	// Azure's documentation assumes: digitalSignature and keyEncipherment,
+	// serverAuth and clientAuth.
 	PurposeService Purpose = "service"
 	// PurposeManagement is a management certificate that authenticates
-	// calls to the Service Management API.
+	// calls to the Service Management API (mutual TLS). It has the same
+	// usages as PurposeService, as New-SelfSignedCertificate gives them.
 	PurposeManagement Purpose = "management"
+	// PurposeServer is the certificate of any other TLS server, such as a
+	// back end behind API Management: digitalSignature and keyEncipherment,
+	// serverAuth only.
+	PurposeServer Purpose = "server"
+	// PurposeClient is a client certificate that a caller presents in
+	// mutual TLS, for example to an API Management policy that checks its
+	// thumbprint: digitalSignature, clientAuth only.
+	PurposeClient Purpose = "client"
+	// PurposeAPIMBackend is the client certificate API Management presents
+	// to a back end that requires mutual TLS (uploaded to the API
+	// Management service): digitalSignature, clientAuth only.
+	PurposeAPIMBackend Purpose = "apim-backend"
 )
 
-// ParsePurpose accepts "service" and "management".
-func ParsePurpose(s string) (Purpose, error) {
-	switch Purpose(s) {
-	case PurposeService, PurposeManagement:
-		return Purpose(s), nil
+// Purposes lists every purpose, in the order help and completion show them.
+var Purposes = []Purpose{PurposeService, PurposeServer, PurposeClient, PurposeManagement, PurposeAPIMBackend}
+
+// PurposeNames returns the names of Purposes, for help and completion.
+func PurposeNames() []string {
+	out := make([]string, len(Purposes))
+	for i, p := range Purposes {
+		out[i] = string(p)
 	}
-	return "", fmt.Errorf("unknown purpose %q (want service or management)", s)
+	return out
+}
+
+// ParsePurpose accepts the names in Purposes.
+func ParsePurpose(s string) (Purpose, error) {
+	for _, p := range Purposes {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	names := PurposeNames()
+	return "", fmt.Errorf("unknown purpose %q (want %s or %s)", s, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+}
+
+// KeyUsage is the key usage a certificate for the purpose gets. TLS client
+// authentication only signs (RFC 8446 section 4.4.3, RFC 5246 section
+// 7.4.8); a server also needs keyEncipherment for RSA key exchange
+// (RFC 5246 section 7.4.7.1).
+func (p Purpose) KeyUsage() x509.KeyUsage {
+	switch p {
+	case PurposeClient, PurposeAPIMBackend:
+		return x509.KeyUsageDigitalSignature
+	}
+	return x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+}
+
+// ExtKeyUsage is the extended key usage a certificate for the purpose gets
+// (RFC 5280 section 4.2.1.12).
+func (p Purpose) ExtKeyUsage() []x509.ExtKeyUsage {
+	switch p {
+	case PurposeServer:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	case PurposeClient, PurposeAPIMBackend:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 }
 
 // Defaults for a Request's zero fields.
@@ -64,7 +121,8 @@ type Request struct {
 	Names []Name
 	// KeySize is the RSA modulus size in bits; 0 means DefaultKeySize.
 	KeySize int
-	// Purpose selects validation rules; "" means PurposeService.
+	// Purpose selects the key usages and validation rules; "" means
+	// PurposeService.
 	Purpose Purpose
 	// AllowAzureDomain permits an Azure-owned domain for a service certificate.
 	AllowAzureDomain bool
@@ -215,13 +273,17 @@ func Sign(r Request, key *rsa.PrivateKey) (*Result, error) {
 		return nil, err
 	}
 	nb, na := r.validity()
+	purpose := r.Purpose
+	if purpose == "" {
+		purpose = PurposeService
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: r.Names[0].ASCII},
 		NotBefore:             nb,
 		NotAfter:              na,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		KeyUsage:              purpose.KeyUsage(),
+		ExtKeyUsage:           purpose.ExtKeyUsage(),
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 		SignatureAlgorithm:    x509.SHA256WithRSA,

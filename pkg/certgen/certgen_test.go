@@ -69,14 +69,95 @@ func TestParsePurpose(t *testing.T) {
 	}{
 		{"service", certgen.PurposeService, false},
 		{"management", certgen.PurposeManagement, false},
+		{"server", certgen.PurposeServer, false},
+		{"client", certgen.PurposeClient, false},
+		{"apim-backend", certgen.PurposeAPIMBackend, false},
 		{"", "", true},
 		{"apim-client", "", true},
+		{"Server", "", true},
 		{"bogus", "", true},
 	}
 	for _, tt := range tests {
 		got, err := certgen.ParsePurpose(tt.in)
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("ParsePurpose(%q) = %q, %v, want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+	// The error names every valid purpose, so a usage error can list them.
+	_, err := certgen.ParsePurpose("website")
+	if want := `unknown purpose "website" (want service, server, client, management or apim-backend)`; err == nil || err.Error() != want {
+		t.Errorf("ParsePurpose(website) error = %v, want %q", err, want)
+	}
+}
+
+// TestPurposeUsages signs a certificate for every purpose and compares the
+// key usage and extended key usage parsed back from its DER with the ones
+// each purpose promises: a server signs and encrypts key exchanges and
+// authenticates as a server; a client only signs and authenticates as a
+// client; service and management keep New-SelfSignedCertificate's usages.
+func TestPurposeUsages(t *testing.T) {
+	const (
+		ds = x509.KeyUsageDigitalSignature
+		ke = x509.KeyUsageKeyEncipherment
+	)
+	server, client := x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth
+	tests := []struct {
+		purpose certgen.Purpose
+		ku      x509.KeyUsage
+		eku     []x509.ExtKeyUsage
+	}{
+		{"", ds | ke, []x509.ExtKeyUsage{server, client}},
+		{certgen.PurposeService, ds | ke, []x509.ExtKeyUsage{server, client}},
+		{certgen.PurposeManagement, ds | ke, []x509.ExtKeyUsage{server, client}},
+		{certgen.PurposeServer, ds | ke, []x509.ExtKeyUsage{server}},
+		{certgen.PurposeClient, ds, []x509.ExtKeyUsage{client}},
+		{certgen.PurposeAPIMBackend, ds, []x509.ExtKeyUsage{client}},
+	}
+	seen := map[certgen.Purpose]bool{}
+	for _, tt := range tests {
+		seen[tt.purpose] = true
+		t.Run(string(tt.purpose), func(t *testing.T) {
+			res, err := certgen.Sign(certgen.Request{Names: mustNames(t, "contoso.net"), Purpose: tt.purpose, Now: fixedNow}, testKey(t, 2048))
+			if err != nil {
+				t.Fatalf("Sign(%q): %v", tt.purpose, err)
+			}
+			c, err := x509.ParseCertificate(res.DER)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.KeyUsage != tt.ku {
+				t.Errorf("Sign(%q) KeyUsage = %b, want %b", tt.purpose, c.KeyUsage, tt.ku)
+			}
+			if !reflect.DeepEqual(c.ExtKeyUsage, tt.eku) || len(c.UnknownExtKeyUsage) != 0 {
+				t.Errorf("Sign(%q) ExtKeyUsage = %v %v, want %v", tt.purpose, c.ExtKeyUsage, c.UnknownExtKeyUsage, tt.eku)
+			}
+			if !c.BasicConstraintsValid || c.IsCA {
+				t.Errorf("Sign(%q) BasicConstraintsValid, IsCA = %v, %v, want true, false", tt.purpose, c.BasicConstraintsValid, c.IsCA)
+			}
+			for _, e := range c.Extensions {
+				if e.Id.Equal(oidKeyUsage) && !e.Critical {
+					t.Errorf("Sign(%q): the key usage extension is not critical", tt.purpose)
+				}
+			}
+		})
+	}
+	for _, p := range certgen.Purposes {
+		if !seen[p] {
+			t.Errorf("purpose %q has no case in TestPurposeUsages", p)
+		}
+	}
+}
+
+// TestAzureDomainOnlyForService: only a cloud service's SSL certificate must
+// name a custom domain; a VM's TLS server on *.cloudapp.azure.com, a client
+// or a management certificate may name an Azure domain.
+func TestAzureDomainOnlyForService(t *testing.T) {
+	for _, p := range certgen.Purposes {
+		r := certgen.Request{Names: mustNames(t, "vm1.westeurope.cloudapp.azure.com"), Purpose: p, Now: fixedNow}
+		err := r.Validate()
+		var ad *certgen.AzureDomainError
+		if got, want := errors.As(err, &ad), p == certgen.PurposeService; got != want {
+			t.Errorf("Validate(%q, cloudapp.azure.com) = %v, want an AzureDomainError: %v", p, err, want)
 		}
 	}
 }

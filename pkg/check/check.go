@@ -1,8 +1,9 @@
 // Package check lints a certificate (and its .pfx) against what Azure
 // requires of it for a given use: an SSL certificate for a cloud service, a
-// management certificate, or a client certificate API Management presents
-// to a back end. Every rule yields one finding, PASS, WARN or FAIL, with a
-// reason and, unless it passed, what to do about it.
+// management certificate, a client certificate API Management presents to a
+// back end, or a TLS server or client certificate. Every rule yields one
+// finding, PASS, WARN, FAIL or NA, with a reason and, unless it passed, what
+// to do about it.
 package check
 
 import (
@@ -28,12 +29,20 @@ const (
 	Service Target = "service"
 	// Management is a management certificate of a subscription.
 	Management Target = "management"
-	// APIMClient is a client certificate API Management presents to a back end.
+	// APIMBackend is a client certificate API Management presents to a
+	// back end, as azcert new --for apim-backend makes it.
+	APIMBackend Target = "apim-backend"
+	// APIMClient is the older name of APIMBackend, with the same rules.
 	APIMClient Target = "apim-client"
+	// Server is the certificate of any other TLS server.
+	Server Target = "server"
+	// Client is a client certificate a caller presents in mutual TLS, for
+	// example to API Management.
+	Client Target = "client"
 )
 
 // Targets lists every target, for help and completion.
-var Targets = []Target{Service, Management, APIMClient}
+var Targets = []Target{Service, Server, Client, Management, APIMBackend, APIMClient}
 
 // ParseTarget accepts the names in Targets.
 func ParseTarget(s string) (Target, error) {
@@ -42,8 +51,37 @@ func ParseTarget(s string) (Target, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("unknown target %q (choose service, management or apim-client)", s)
+	return "", fmt.Errorf("unknown target %q (choose service, server, client, management, apim-backend or apim-client)", s)
 }
+
+// Purpose is the azcert new --for purpose that makes a certificate for the
+// target.
+func (t Target) Purpose() certgen.Purpose {
+	switch t {
+	case Management:
+		return certgen.PurposeManagement
+	case Server:
+		return certgen.PurposeServer
+	case Client:
+		return certgen.PurposeClient
+	case APIMBackend, APIMClient:
+		return certgen.PurposeAPIMBackend
+	}
+	return certgen.PurposeService
+}
+
+// newCmd is how remedies name the azcert new that makes a certificate for
+// the target: service and management certificates get the same usages, so
+// plain "azcert new" names both.
+func (t Target) newCmd() string {
+	if p := t.Purpose(); p != certgen.PurposeService && p != certgen.PurposeManagement {
+		return "azcert new --for " + string(p)
+	}
+	return "azcert new"
+}
+
+// serverAuth reports whether the target is a TLS server's certificate.
+func (t Target) serverAuth() bool { return t == Service || t == Server }
 
 // Describe names the target in words.
 func (t Target) Describe() string {
@@ -52,8 +90,12 @@ func (t Target) Describe() string {
 		return "a cloud service SSL certificate"
 	case Management:
 		return "a management certificate"
-	case APIMClient:
+	case APIMClient, APIMBackend:
 		return "an API Management client certificate"
+	case Server:
+		return "a TLS server certificate"
+	case Client:
+		return "a client certificate"
 	}
 	return string(t)
 }
@@ -205,8 +247,12 @@ func Run(b *export.Bundle, o Options) *Report {
 		add(RulePrivateKey, Pass, "the file holds the private key", "")
 	case o.Target == Management:
 		add(RulePrivateKey, Pass, "no private key: right for registering (upload the .cer); keep the .pfx to authenticate", "")
+	case o.Target == Client:
+		add(RulePrivateKey, Pass, "no private key: right for a policy that checks its thumbprint; the caller keeps the .pfx to present it", "")
 	case o.Target == Service:
 		add(RulePrivateKey, Fail, "no private key: a cloud service needs a .pfx with the key to serve SSL", noKeyRemedy)
+	case o.Target == Server:
+		add(RulePrivateKey, Fail, "no private key: a TLS server needs the key to serve its certificate", noKeyRemedy)
 	default:
 		add(RulePrivateKey, Fail, "no private key: API Management needs a .pfx with the key to present it", noKeyRemedy)
 	}
@@ -283,16 +329,16 @@ func checkKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
 		return
 	}
 	names := strings.Join(export.KeyUsageNames(c.KeyUsage), ", ")
-	if t == Service {
+	if t.serverAuth() {
 		if c.KeyUsage&x509.KeyUsageKeyEncipherment == 0 {
-			add(RuleKeyUsage, Fail, "key usage "+names+" lacks keyEncipherment, which RSA key exchange in TLS needs", "azcert new sets digitalSignature and keyEncipherment; "+newCert)
+			add(RuleKeyUsage, Fail, "key usage "+names+" lacks keyEncipherment, which RSA key exchange in TLS needs", t.newCmd()+" sets digitalSignature and keyEncipherment; "+newCert)
 			return
 		}
 		add(RuleKeyUsage, Pass, "key usage "+names+" includes keyEncipherment", "")
 		return
 	}
 	if c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		add(RuleKeyUsage, Fail, "key usage "+names+" lacks digitalSignature, which client authentication needs", "azcert new sets it; "+newCert)
+		add(RuleKeyUsage, Fail, "key usage "+names+" lacks digitalSignature, which client authentication needs", t.newCmd()+" sets it; "+newCert)
 		return
 	}
 	add(RuleKeyUsage, Pass, "key usage "+names+" includes digitalSignature", "")
@@ -300,7 +346,7 @@ func checkKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
 
 func checkExtKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
 	want, wantName := x509.ExtKeyUsageClientAuth, "clientAuth"
-	if t == Service {
+	if t.serverAuth() {
 		want, wantName = x509.ExtKeyUsageServerAuth, "serverAuth"
 	}
 	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
@@ -308,6 +354,10 @@ func checkExtKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc
 		return
 	}
 	names := strings.Join(export.ExtKeyUsageNames(c), ", ")
+	sets := wantName
+	if t.Purpose() == certgen.PurposeService || t.Purpose() == certgen.PurposeManagement {
+		sets = "serverAuth and clientAuth"
+	}
 	for _, u := range c.ExtKeyUsage {
 		if u == want || u == x509.ExtKeyUsageAny {
 			add(RuleExtKeyUsage, Pass, "extended key usage "+names+" includes "+wantName, "")
@@ -315,7 +365,7 @@ func checkExtKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc
 		}
 	}
 	add(RuleExtKeyUsage, Fail, "extended key usage "+names+" lacks "+wantName+", which "+t.Describe()+" needs",
-		"azcert new sets serverAuth and clientAuth; "+newCert)
+		t.newCmd()+" sets "+sets+"; "+newCert)
 }
 
 func checkNames(c *x509.Certificate, domains []string, cmds commands, add addFunc) {
@@ -367,8 +417,12 @@ func runWithoutCert(b *export.Bundle, o Options, add addFunc) {
 	switch o.Target {
 	case Management:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: it cannot authenticate; register the .cer and keep the .pfx that holds the key", noKeyRemedy)
+	case Client:
+		add(RulePrivateKey, Fail, "the .pfx holds no private key: the caller cannot present it; give the caller the .pfx that holds the key", noKeyRemedy)
 	case Service:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: a cloud service needs the key to serve SSL", noKeyRemedy)
+	case Server:
+		add(RulePrivateKey, Fail, "the .pfx holds no private key: a TLS server needs the key to serve its certificate", noKeyRemedy)
 	default:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: API Management needs the key to present the certificate", noKeyRemedy)
 	}
@@ -415,13 +469,13 @@ func (c commands) newCert(names []string) string {
 		names = []string{"contoso.net"}
 	}
 	args := append([]string{"azcert", "new"}, names...)
-	switch c.o.Target {
-	case Management:
-		args = append(args, "--for", "management")
-	case Service:
+	switch p := c.o.Target.Purpose(); p {
+	case certgen.PurposeService:
 		if certgen.AzureOwnedSuffix(names[0]) != "" {
 			args = append(args, "--allow-azure-domain")
 		}
+	default:
+		args = append(args, "--for", string(p))
 	}
 	args = append(args, "--name", c.stem()+"-new", "--password", orPrompt(c.o.PasswordSource))
 	return shellJoin(args)

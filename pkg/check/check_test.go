@@ -274,3 +274,75 @@ func TestRemedyCommands(t *testing.T) {
 		t.Errorf("ReencryptCommand quoting = %s", got)
 	}
 }
+
+// TestPurposeMatchesTarget: what azcert new --for P makes passes the check
+// for the target of the same name, and fails the key-usage rules of a target
+// for the other direction of TLS, with a remedy naming the right purpose.
+func TestPurposeMatchesTarget(t *testing.T) {
+	n, err := certgen.ParseNames([]string{"contoso.net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := map[certgen.Purpose]*export.Bundle{}
+	for _, p := range certgen.Purposes {
+		res, err := certgen.Sign(certgen.Request{Names: n, Now: now, Purpose: p}, key(t, 2048))
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed[p] = &export.Bundle{Format: export.FormatDER, Cert: res.Cert, Key: res.Key}
+	}
+	for _, target := range check.Targets {
+		p := target.Purpose()
+		if _, err := certgen.ParsePurpose(string(p)); err != nil {
+			t.Errorf("%s.Purpose() = %q: %v", target, p, err)
+			continue
+		}
+		if r := check.Run(signed[p], check.Options{Target: target, Now: now}); r.Failed() {
+			t.Errorf("a certificate from azcert new --for %s fails the check for %s: %+v", p, target, r.Findings)
+		}
+	}
+	tests := []struct {
+		made   certgen.Purpose
+		target check.Target
+		rule   string
+		remedy string
+	}{
+		{certgen.PurposeClient, check.Server, check.RuleExtKeyUsage, "azcert new --for server sets serverAuth; "},
+		{certgen.PurposeClient, check.Server, check.RuleKeyUsage, "azcert new --for server sets digitalSignature and keyEncipherment; "},
+		{certgen.PurposeAPIMBackend, check.Service, check.RuleExtKeyUsage, "azcert new sets serverAuth and clientAuth; "},
+		{certgen.PurposeServer, check.Client, check.RuleExtKeyUsage, "azcert new --for client sets clientAuth; "},
+		{certgen.PurposeServer, check.APIMBackend, check.RuleExtKeyUsage, "azcert new --for apim-backend sets clientAuth; "},
+		{certgen.PurposeServer, check.APIMClient, check.RuleExtKeyUsage, "azcert new --for apim-backend sets clientAuth; "},
+		{certgen.PurposeServer, check.Management, check.RuleExtKeyUsage, "azcert new sets serverAuth and clientAuth; "},
+	}
+	for _, tt := range tests {
+		r := check.Run(signed[tt.made], check.Options{Target: tt.target, Now: now, File: "x.pfx", PasswordSource: "env:PW"})
+		f, _ := r.Find(tt.rule)
+		if f.Level != check.Fail || !strings.HasPrefix(f.Remedy, tt.remedy) {
+			t.Errorf("--for %s checked for %s: %s = %s, remedy %q; want FAIL, remedy starting %q", tt.made, tt.target, tt.rule, f.Level, f.Remedy, tt.remedy)
+		}
+		wantFor := " --for " + string(tt.target.Purpose()) + " "
+		if tt.target == check.Service {
+			wantFor = ""
+		}
+		if !strings.Contains(f.Command, wantFor) || !strings.HasPrefix(f.Command, "azcert new contoso.net") {
+			t.Errorf("--for %s checked for %s: command %q, want azcert new with %q", tt.made, tt.target, f.Command, wantFor)
+		}
+	}
+}
+
+// TestClientCerNeedsNoKey: a caller's .cer is what a policy checks, so a
+// client certificate without its key passes private-key; a TLS server's
+// does not.
+func TestClientCerNeedsNoKey(t *testing.T) {
+	b := custom(t, func(c *x509.Certificate) {}, 2048)
+	for target, want := range map[check.Target]check.Level{check.Client: check.Pass, check.Server: check.Fail, check.APIMBackend: check.Fail} {
+		r := check.Run(b, check.Options{Target: target, Now: now})
+		if f, _ := r.Find(check.RulePrivateKey); f.Level != want {
+			t.Errorf("a .cer checked for %s: private-key = %s (%s), want %s", target, f.Level, f.Reason, want)
+		}
+		if f, _ := r.Find(check.RuleAzureDomain); f.Level != check.NA {
+			t.Errorf("checked for %s: azure-domain = %s, want NA", target, f.Level)
+		}
+	}
+}
