@@ -4,7 +4,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 var updateReference = flag.Bool("update-reference", false, "rewrite docs/reference from the command tree")
@@ -38,6 +41,10 @@ func TestReferenceUpToDate(t *testing.T) {
 	}
 }
 
+// TestManPages checks the generated man pages: one per command, and each
+// SYNOPSIS is the command's usage line with its <placeholders>, [optional]
+// parts and {a|b} choices as written (go-md2man used to read "<domain>" as
+// an HTML tag and drop it), and descriptions keep theirs too.
 func TestManPages(t *testing.T) {
 	dir := t.TempDir()
 	if err := genMan(dir); err != nil {
@@ -49,4 +56,61 @@ func TestManPages(t *testing.T) {
 			t.Errorf("man page %s missing or empty (%v)", name, err)
 		}
 	}
+
+	checked := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.IsAvailableCommand() && c.HasParent() {
+			return
+		}
+		name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("no man page for %q: %v", c.CommandPath(), err)
+			return
+		}
+		c.InitDefaultHelpFlag() // as the generator does, so UseLine ends in [flags]
+		if got, want := manSynopsis(string(data)), c.UseLine(); got != want {
+			t.Errorf("%s: SYNOPSIS = %q, want %q", name, got, want)
+		}
+		checked++
+	}
+	walk(docsRoot())
+	if checked < 20 {
+		t.Errorf("only %d man pages checked; the command walk is broken", checked)
+	}
+
+	// Placeholders in descriptions, and a table kept as a literal block.
+	for name, wants := range map[string][]string{
+		"azcert-new.1":         {"<name>.pfx (key + certificate, mode 0600)", "CN=<first domain>;", "wildcards (*.contoso.net)"},
+		"azcert-export.1":      {".EX\n  --cer   the public certificate", "<base>.key.pem"},
+		"azcert-policy-apim.1": {"a <choose>/<when> on", "existing <inbound> section"},
+		"azcert-rotate.1":      {"  1. create a new key", "(<out-dir>/<domain>.pfx"},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		text := strings.ReplaceAll(string(data), `\&`, "")
+		for _, want := range wants {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, data)
+			}
+		}
+	}
+}
+
+// manSynopsis returns the text of a man page's SYNOPSIS line, with roff's
+// font changes and zero-width escapes removed.
+func manSynopsis(page string) string {
+	_, after, ok := strings.Cut(page, ".SH SYNOPSIS\n")
+	if !ok {
+		return ""
+	}
+	line, _, _ := strings.Cut(after, "\n")
+	return strings.NewReplacer(`\fB`, "", `\fP`, "", `\&`, "").Replace(line)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -85,7 +87,80 @@ func genMan(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
-	return doc.GenManTree(docsRoot(), &doc.GenManHeader{
+	root := docsRoot()
+	manText(root)
+	return doc.GenManTree(root, &doc.GenManHeader{
 		Title: "AZCERT", Section: "1", Source: "azcert", Manual: "azcert manual", Date: &manDate,
 	}, dir)
+}
+
+// manText rewrites the usage line, summary and description of c and its
+// subcommands for cobra's man page generator, which reads them as Markdown
+// (go-md2man): there "<domain>" is an HTML tag and vanishes, "*" and "_"
+// start emphasis and "1." a list. Text is escaped so that it comes out as
+// written; indented lines (tables of flags, numbered steps) become literal
+// blocks, so their layout survives roff's filling.
+func manText(c *cobra.Command) {
+	if name, rest, ok := strings.Cut(c.Use, " "); ok {
+		c.Use = name + " " + markdownEscape(rest)
+	}
+	c.Short = markdownEscape(c.Short)
+	c.Long = markdownLiteral(c.Long)
+	for _, sub := range c.Commands() {
+		manText(sub)
+	}
+}
+
+// markdownEscape puts a backslash before every character that Markdown
+// (blackfriday, with go-md2man's extensions) reads as inline markup: code,
+// emphasis, links, HTML tags and entities, strikethrough, tables.
+func markdownEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("\\`*_[]<>&~|", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// blockStart matches the start of a line that Markdown reads as a heading,
+// list item, quote or rule; its first mark character is escaped.
+var blockStart = regexp.MustCompile(`^([#+=-]|[0-9]+\.)`)
+
+// markdownLine escapes one line of a paragraph.
+func markdownLine(line string) string {
+	line = markdownEscape(line)
+	if m := blockStart.FindStringIndex(line); m != nil {
+		line = line[:m[1]-1] + "\\" + line[m[1]-1:]
+	}
+	return line
+}
+
+// markdownLiteral turns a help text into Markdown that renders as the
+// text: paragraphs escaped, runs of indented lines fenced as code.
+func markdownLiteral(s string) string {
+	var b strings.Builder
+	fenced := false
+	for _, line := range strings.Split(s, "\n") {
+		indented := strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")
+		switch {
+		case indented && !fenced:
+			b.WriteString("\n```\n")
+			fenced = true
+		case !indented && fenced && strings.TrimSpace(line) != "":
+			b.WriteString("```\n\n")
+			fenced = false
+		}
+		if fenced {
+			b.WriteString(line + "\n")
+		} else {
+			b.WriteString(markdownLine(line) + "\n")
+		}
+	}
+	if fenced {
+		b.WriteString("```\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -83,3 +83,71 @@ func scriptCommands(t *testing.T, path string) map[string]bool {
 	}
 	return out
 }
+
+// envVarName matches an environment variable's name in help or docs text:
+// AZCERT_SUBSCRIPTION, AZURE_CLIENT_ID, NO_COLOR, TERM, ... (not the
+// pattern AZCERT_<FLAG>).
+var envVarName = regexp.MustCompile(`\b(?:[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]|TERM)\b`)
+
+func envVarNames(text string) map[string]bool {
+	names := map[string]bool{}
+	for _, n := range envVarName.FindAllString(text, -1) {
+		names[n] = true
+	}
+	return names
+}
+
+// TestEnvironmentVariablesDocumented checks that docs/configuration.md and
+// the README's Configuration section name exactly the variables `azcert
+// help environment` names, and that no page names one it does not.
+func TestEnvironmentVariablesDocumented(t *testing.T) {
+	help := envVarNames(newEnvironmentTopic().Long)
+	for _, must := range []string{"AZCERT_SUBSCRIPTION", "AZCERT_ACCESS_TOKEN", "AZURE_CLIENT_ID", "NO_COLOR"} {
+		if !help[must] {
+			t.Fatalf("azcert help environment does not name %s; the extraction is broken", must)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme)
+	if _, after, ok := strings.Cut(section, "\n### Configuration\n"); ok {
+		section, _, _ = strings.Cut(after, "\n#")
+	} else {
+		t.Fatal("README.md has no ### Configuration section")
+	}
+	for page, text := range map[string]string{
+		"docs/configuration.md":            string(config),
+		"README.md, section Configuration": section,
+	} {
+		got := envVarNames(text)
+		for n := range help {
+			if !got[n] {
+				t.Errorf("%s does not name %s, which azcert help environment lists", page, n)
+			}
+		}
+		for n := range got {
+			if !help[n] {
+				t.Errorf("%s names %s, which azcert help environment does not list", page, n)
+			}
+		}
+	}
+	pages, _ := filepath.Glob("../../docs/*.md")
+	pages = append(pages, "../../README.md")
+	for _, p := range pages {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := range envVarNames(string(data)) {
+			if !help[n] && (strings.HasPrefix(n, "AZCERT_") || strings.HasPrefix(n, "AZURE_")) {
+				t.Errorf("%s names %s, which azcert help environment does not list", filepath.Base(p), n)
+			}
+		}
+	}
+}

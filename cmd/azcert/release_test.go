@@ -20,7 +20,10 @@ func TestGoreleaserConfig(t *testing.T) {
 	}
 	var cfg struct {
 		Version int `yaml:"version"`
-		Builds  []struct {
+		Before  struct {
+			Hooks []string `yaml:"hooks"`
+		} `yaml:"before"`
+		Builds []struct {
 			Main    string   `yaml:"main"`
 			Env     []string `yaml:"env"`
 			Flags   []string `yaml:"flags"`
@@ -58,6 +61,18 @@ func TestGoreleaserConfig(t *testing.T) {
 		"README, LICENSE, completions, man pages": contains(cfg.Archives[0].Files, "README.md") && contains(cfg.Archives[0].Files, "LICENSE") &&
 			contains(cfg.Archives[0].Files, "completions/*") && contains(cfg.Archives[0].Files, "manpages/*"),
 		"checksums file": cfg.Checksum.NameTemplate != "",
+	}
+	// The archives' completions/* and manpages/* are made by the before
+	// hooks; an empty glob would ship an archive without them.
+	hooks := strings.Join(cfg.Before.Hooks, "\n")
+	for what, want := range map[string]string{
+		"bash completion":       "completion bash > completions/azcert.bash",
+		"zsh completion":        "completion zsh > completions/_azcert",
+		"fish completion":       "completion fish > completions/azcert.fish",
+		"PowerShell completion": "completion powershell > completions/azcert.ps1",
+		"man pages":             "gen-docs --man manpages",
+	} {
+		checks["a before hook writes the "+what] = strings.Contains(hooks, want)
 	}
 	for what, ok := range checks {
 		if !ok {
