@@ -57,11 +57,12 @@ run azcert list
 token="$(sed -n 's/^arm-token: //p' emulator.out)"
 export AZCERT_ARM_ENDPOINT="$url" AZCERT_ACCESS_TOKEN="$token"
 step "export AZCERT_ARM_ENDPOINT=$url AZCERT_ACCESS_TOKEN=<the emulator's arm-token>"
-run azcert new backend-client.contoso.net --for management --password env:PW
+run azcert new backend-client.contoso.net --for apim-backend --password env:PW
 run azcert apim upload backend-client.contoso.net.pfx --in-password env:PW --resource-group azcert-rg --service azcert-apim
 run azcert apim upload backend-client.contoso.net.pfx --in-password env:PW --resource-group azcert-rg --service azcert-apim
 run azcert apim list --resource-group azcert-rg --service azcert-apim
-run azcert policy apim --cert backend-client.contoso.net.cer --fragment
+run azcert new partner-a --for client --password env:PW
+run azcert policy apim --cert partner-a.cer --fragment
 
 step "kill -TERM <emulator>"
 kill -TERM "$emu_pid"

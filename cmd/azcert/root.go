@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/azcert/azcert/internal/httplimit"
+	"github.com/azcert/azcert/internal/retrynote"
 	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -107,6 +108,9 @@ func retryHint(cmd *cobra.Command, err error) error {
 	var h *hintError
 	if cmd == nil || exitCode(err) != exitAzureUnrch || errors.As(err, &h) || errors.As(err, new(*httplimit.TooLargeError)) {
 		return err
+	}
+	if retrynote.Untrusted(err) {
+		return withHint(err, "the server's certificate is not trusted: for the emulator, give --ca-file with the file its --ca-out wrote (or AZCERT_CA_FILE); behind a TLS-inspecting proxy, its CA certificate")
 	}
 	r, t := cmd.Flags().Lookup("retries"), cmd.Flags().Lookup("timeout")
 	if r == nil || t == nil {

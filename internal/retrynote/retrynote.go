@@ -8,6 +8,8 @@ package retrynote
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -78,7 +80,9 @@ func (callPolicy) Do(req *policy.Request) (*http.Response, error) {
 	tr := &tracker{}
 	req = req.WithContext(context.WithValue(req.Raw().Context(), trackerKey{}, tr))
 	resp, err := req.Next()
-	if err != nil {
+	// Only an error that the time running out caused needs the last
+	// answer added; any other error is the last answer.
+	if err != nil && req.Raw().Context().Err() != nil {
 		tr.mu.Lock()
 		attempts, last, answered := tr.attempts, tr.last, tr.answered
 		tr.mu.Unlock()
@@ -93,6 +97,10 @@ type tryPolicy struct{ o Options }
 
 func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
 	resp, err := req.Next()
+	if err != nil && Untrusted(err) {
+		// No retry makes an untrusted server trusted: stop at once.
+		err = nonRetriable{err}
+	}
 	tr, _ := req.Raw().Context().Value(trackerKey{}).(*tracker)
 	if tr == nil {
 		return resp, err
@@ -182,6 +190,25 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// Untrusted reports an error that says the server's TLS certificate did
+// not verify (unknown authority, wrong name, expired): a trust problem on
+// this side, which retrying cannot change.
+func Untrusted(err error) bool {
+	var (
+		ve *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		he x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	return errors.As(err, &ve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+// nonRetriable marks an error that azcore's retry policy must not retry.
+type nonRetriable struct{ error }
+
+func (nonRetriable) NonRetriable()   {}
+func (e nonRetriable) Unwrap() error { return e.error }
 
 // Describe names an answer the way users read it: the status and, where
 // the body or the x-ms-error-code header carries one, Azure's error code

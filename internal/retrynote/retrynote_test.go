@@ -104,3 +104,24 @@ func TestTimeoutWithoutAnswer(t *testing.T) {
 		t.Errorf("Summary = %q", s)
 	}
 }
+
+// A server whose certificate does not verify is not retried: no retry
+// can make it trusted.
+func TestUntrustedIsNotRetried(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	var retries int
+	pl := pipeline(Options{Retry: policy.RetryOptions{MaxRetries: 3, RetryDelay: time.Millisecond},
+		OnRetry: func(Retry) { retries++ }})
+	req, _ := runtime.NewRequest(context.Background(), http.MethodGet, srv.URL)
+	_, err := pl.Do(req)
+	if err == nil || !Untrusted(err) {
+		t.Fatalf("Do = %v, want a certificate verification error", err)
+	}
+	if retries != 0 {
+		t.Errorf("retried %d times", retries)
+	}
+	if _, ok := Last(err); ok {
+		t.Errorf("error %v carries an ExhaustedError; only a timeout does", err)
+	}
+}
