@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // Whole-command benchmarks, run in process. CI runs them once each
@@ -26,14 +28,14 @@ import (
 // the built binary with the tools users would run instead.
 
 // benchFactory is a factory with in-memory streams and no config file.
-func benchFactory(b *testing.B) (*factory, *bytes.Buffer) {
+func benchFactory(b *testing.B) (*cmdutil.Factory, *bytes.Buffer) {
 	b.Helper()
 	b.Setenv("XDG_CONFIG_HOME", b.TempDir())
 	var out bytes.Buffer
-	f := &factory{
-		IO:        &iostreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard, colorOff: true},
+	f := &cmdutil.Factory{
+		IO:        &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard, ColorOff: true},
 		Now:       time.Now,
-		lookupEnv: func(string) (string, bool) { return "", false },
+		LookupEnv: func(string) (string, bool) { return "", false },
 	}
 	return f, &out
 }
@@ -171,7 +173,7 @@ func BenchmarkNew(b *testing.B) {
 	b.Setenv("XDG_CONFIG_HOME", b.TempDir())
 	dir := b.TempDir()
 	f, _ := benchFactory(b)
-	f.lookupEnv = func(k string) (string, bool) {
+	f.LookupEnv = func(k string) (string, bool) {
 		if k == "BENCH_PW" {
 			return "bench-Pa55", true
 		}
@@ -182,7 +184,7 @@ func BenchmarkNew(b *testing.B) {
 	for b.Loop() {
 		i++
 		// azcert new
-		f.randSource = newSeededReader()
+		f.RandSource = newSeededReader()
 		out := filepath.Join(dir, fmt.Sprint(i))
 		if err := os.Mkdir(out, 0o755); err != nil {
 			b.Fatal(err)

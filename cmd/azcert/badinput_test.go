@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // badCase is one invocation of the bad-input matrix. Arguments that begin
@@ -317,7 +319,7 @@ func TestBadInputMatrix(t *testing.T) {
 			if strings.ContainsRune(r.stderr, 0x1b) || strings.ContainsRune(r.stderr, 0) {
 				t.Errorf("stderr carries a raw control character: %q", r.stderr)
 			}
-			if (r.code == exitUsage || r.code == exitBadInput) && r.stdout != "" {
+			if (r.code == cmdutil.ExitUsage || r.code == cmdutil.ExitBadInput) && r.stdout != "" {
 				t.Errorf("stdout is not empty on exit %d: %q", r.code, r.stdout)
 			}
 			if r.allocated > bound {
@@ -369,7 +371,7 @@ func TestEmulatorPortInUse(t *testing.T) {
 	t.Chdir(wd)
 	addr := ln.Addr().String()
 	r := invoke(t, []string{"emulator", "--listen", addr}, nil, nil, nil)
-	if r.code != exitBadInput || !strings.Contains(r.stderr, "cannot listen on "+addr) {
+	if r.code != cmdutil.ExitBadInput || !strings.Contains(r.stderr, "cannot listen on "+addr) {
 		t.Errorf("emulator on a port in use: exit %d, stderr %q; want 3 naming %s", r.code, r.stderr, addr)
 	}
 	checkErrorLines(t, r.stderr)

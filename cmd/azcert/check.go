@@ -8,6 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/check"
 	"github.com/azcert/azcert/pkg/export"
 )
@@ -19,12 +22,12 @@ type checkOptions struct {
 	inPassword string
 }
 
-func newCheckCmd(f *factory) *cobra.Command {
+func newCheckCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:               "check <file> --for {service|server|client|management|apim-backend}",
 		Short:             "Check a certificate against Azure's requirements",
-		ValidArgsFunction: fileArgs(certExts...),
+		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long: `Check a certificate or .pfx against what Azure requires for a use, and
 print one finding per rule: PASS, WARN, FAIL, or NA for a rule that does
 not apply to the input (key-match without a key, pfx-encryption on a .cer),
@@ -62,7 +65,7 @@ signature-algorithm (SHA-1: WARN) and serial-number.`,
   azcert check site.pfx --for service --in-password env:PW -o json | jq '.findings[] | select(.id=="validity")'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageErrorf("give exactly one file to check (got %d)", len(args))
+				return cmdutil.UsageErrorf("give exactly one file to check (got %d)", len(args))
 			}
 			return nil
 		},
@@ -74,20 +77,20 @@ signature-algorithm (SHA-1: WARN) and serial-number.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.target, "for", "service", "what the certificate is for: service, server, client, management or apim-backend")
 	fl.StringArrayVar(&opts.domains, "domain", nil, "a name the certificate must cover (repeatable)")
-	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx: "+inPasswordSyntax)
+	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx: "+secret.InSyntax)
 	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(checkTargetNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func runCheck(f *factory, cmd *cobra.Command, opts *checkOptions) error {
+func runCheck(f *cmdutil.Factory, cmd *cobra.Command, opts *checkOptions) error {
 	target, err := check.ParseTarget(opts.target)
 	if err != nil {
-		return &usageError{fmt.Errorf("--for: %w", err)}
+		return &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
 	}
-	if err := checkStdin([]string{opts.input}, map[string]string{"in-password": opts.inPassword}); err != nil {
+	if err := input.CheckStdin([]string{opts.input}, map[string]string{"in-password": opts.inPassword}); err != nil {
 		return err
 	}
-	b, err := f.loadInput(cmd.Context(), opts.input, opts.inPassword, 0)
+	b, err := input.Load(cmd.Context(), f, opts.input, opts.inPassword, 0)
 	var noKey *export.InputError
 	if errors.Is(err, export.ErrNoKey) && errors.As(err, &noKey) {
 		// A .pfx without its key is a readiness problem like any other:
@@ -99,37 +102,37 @@ func runCheck(f *factory, cmd *cobra.Command, opts *checkOptions) error {
 	}
 	r := check.Run(b, check.Options{Target: target, Domains: opts.domains, Now: f.Now(),
 		File: opts.input, PasswordSource: commandPasswordSource(opts.inPassword, f)})
-	r.File = displayName(opts.input)
-	if f.json() {
-		if err := writeJSON(f, r); err != nil {
+	r.File = input.DisplayName(opts.input)
+	if f.JSON() {
+		if err := cmdutil.WriteJSON(f.IO.Out, r); err != nil {
 			return err
 		}
 	} else {
 		printReport(f, r)
 	}
 	if r.Failed() {
-		return &checkFailedError{fmt.Errorf("%s is not ready for %s: %d of %d checks failed", r.File, target.Describe(), r.Count(check.Fail), len(r.Findings))}
+		return &cmdutil.CheckFailedError{Err: fmt.Errorf("%s is not ready for %s: %d of %d checks failed", r.File, target.Describe(), r.Count(check.Fail), len(r.Findings))}
 	}
 	return nil
 }
 
-func printReport(f *factory, r *check.Report) {
+func printReport(f *cmdutil.Factory, r *check.Report) {
 	w := bufio.NewWriter(f.IO.Out)
 	defer w.Flush()
-	head := fmt.Sprintf("%s as %s", printable(r.File), r.Target.Describe())
+	head := fmt.Sprintf("%s as %s", cmdutil.Printable(r.File), r.Target.Describe())
 	if r.Profile != "" {
 		head += fmt.Sprintf(" (.pfx profile %s)", r.Profile)
 	}
-	fmt.Fprintln(w, f.IO.outLabel().Sprint(head))
+	fmt.Fprintln(w, f.IO.OutLabel().Sprint(head))
 	for _, fd := range r.Findings {
 		level := string(fd.Level)
 		switch fd.Level {
 		case check.Pass:
-			level = f.IO.outGood().Sprint(level)
+			level = f.IO.OutGood().Sprint(level)
 		case check.Warn:
-			level = f.IO.outWarn().Sprint(level)
+			level = f.IO.OutWarn().Sprint(level)
 		case check.Fail:
-			level = f.IO.outBad().Sprint(level)
+			level = f.IO.OutBad().Sprint(level)
 		case check.NA:
 			level = "NA  "
 		}
@@ -144,10 +147,10 @@ func printReport(f *factory, r *check.Report) {
 // commandPasswordSource is the password source a printed remedy command
 // may repeat: the one the user gave, unless it holds the password itself
 // (pass:) or was used up (stdin), when the command asks on the terminal.
-func commandPasswordSource(spec string, f *factory) string {
+func commandPasswordSource(spec string, f *cmdutil.Factory) string {
 	switch {
 	case spec == "":
-		if _, ok := f.setting("AZCERT_IN_PASSWORD"); ok {
+		if _, ok := f.Setting("AZCERT_IN_PASSWORD"); ok {
 			return "env:AZCERT_IN_PASSWORD"
 		}
 		return "prompt"

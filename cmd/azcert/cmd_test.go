@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
@@ -19,14 +21,14 @@ import (
 // testFactory returns a factory with in-memory streams and a fixed clock.
 // answers, when non-nil, makes stdin a terminal that answers password
 // prompts in order.
-func testFactory(t *testing.T, stdin string, answers []string, env map[string]string) (*factory, *bytes.Buffer, *bytes.Buffer) {
+func testFactory(t *testing.T, stdin string, answers []string, env map[string]string) (*cmdutil.Factory, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	var out, errOut bytes.Buffer
-	s := &iostreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut, colorOff: true}
+	s := &cmdutil.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut, ColorOff: true}
 	if answers != nil {
 		s.InTTY, s.ErrTTY = true, true
-		s.readPassword = func() ([]byte, error) {
+		s.ReadPassword = func() ([]byte, error) {
 			if len(answers) == 0 {
 				return nil, errors.New("no more answers")
 			}
@@ -35,10 +37,10 @@ func testFactory(t *testing.T, stdin string, answers []string, env map[string]st
 			return []byte(a), nil
 		}
 	}
-	f := &factory{
+	f := &cmdutil.Factory{
 		IO:  s,
 		Now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) },
-		lookupEnv: func(k string) (string, bool) {
+		LookupEnv: func(k string) (string, bool) {
 			v, ok := env[k]
 			return v, ok
 		},
@@ -54,9 +56,9 @@ func TestExitCode(t *testing.T) {
 	}{
 		{"nil", nil, 0},
 		{"plain", errors.New("boom"), 1},
-		{"usage", usageErrorf("bad flag"), 2},
-		{"wrapped usage", fmt.Errorf("x: %w", usageErrorf("bad")), 2},
-		{"input", inputErrorf("bad file"), 3},
+		{"usage", cmdutil.UsageErrorf("bad flag"), 2},
+		{"wrapped usage", fmt.Errorf("x: %w", cmdutil.UsageErrorf("bad")), 2},
+		{"input", cmdutil.InputErrorf("bad file"), 3},
 		{"name", &certgen.NameError{Name: "x", Reason: "y"}, 3},
 		{"key size", &certgen.KeySizeError{Bits: 1024}, 3},
 		{"azure domain", &certgen.AzureDomainError{Name: "a.cloudapp.net", Suffix: "cloudapp.net"}, 3},
@@ -65,13 +67,13 @@ func TestExitCode(t *testing.T) {
 		{"exists", &export.ExistsError{Path: "a"}, 3},
 		{"output", &export.OutputError{Path: "a", Reason: "ro"}, 3},
 		{"key mismatch", fmt.Errorf("%w x", export.ErrKeyMismatch), 3},
-		{"check", &checkFailedError{errors.New("mismatch")}, 4},
-		{"hint keeps code", withHint(inputErrorf("x"), "y"), 3},
+		{"check", &cmdutil.CheckFailedError{Err: errors.New("mismatch")}, 4},
+		{"hint keeps code", cmdutil.WithHint(cmdutil.InputErrorf("x"), "y"), 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := exitCode(tt.err); got != tt.want {
-				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+			if got := cmdutil.ExitCode(tt.err); got != tt.want {
+				t.Errorf("cmdutil.ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
 			}
 		})
 	}
@@ -114,8 +116,8 @@ func TestPromptOnTerminal(t *testing.T) {
 func TestPromptMismatchWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	f, _, errOut := testFactory(t, "", []string{"one", "two"}, nil)
-	if code := run([]string{"new", "contoso.net", "--out-dir", dir}, f); code != exitBadInput {
-		t.Fatalf("run = %d, want %d; stderr: %s", code, exitBadInput, errOut)
+	if code := run([]string{"new", "contoso.net", "--out-dir", dir}, f); code != cmdutil.ExitBadInput {
+		t.Fatalf("run = %d, want %d; stderr: %s", code, cmdutil.ExitBadInput, errOut)
 	}
 	if !strings.Contains(errOut.String(), "azcert: error: the two passwords differ") {
 		t.Errorf("stderr = %q", errOut)
@@ -128,8 +130,8 @@ func TestPromptMismatchWritesNothing(t *testing.T) {
 func TestNoPromptWithoutTerminal(t *testing.T) {
 	dir := t.TempDir()
 	f, _, errOut := testFactory(t, "piped-data\n", nil, nil)
-	if code := run([]string{"new", "contoso.net", "--out-dir", dir}, f); code != exitUsage {
-		t.Fatalf("run = %d, want %d", code, exitUsage)
+	if code := run([]string{"new", "contoso.net", "--out-dir", dir}, f); code != cmdutil.ExitUsage {
+		t.Fatalf("run = %d, want %d", code, cmdutil.ExitUsage)
 	}
 	if strings.Contains(errOut.String(), "Password for") {
 		t.Errorf("prompted without a terminal: %q", errOut)
@@ -145,82 +147,13 @@ func TestPasswordFromFD(t *testing.T) {
 	fmt.Fprint(w, "fd-Pa55\nignored\n")
 	w.Close()
 	f, _, _ := testFactory(t, "", nil, nil)
-	p, err := f.resolvePassword(passwordRequest{flag: "password", spec: fmt.Sprintf("fd:%d", r.Fd()), create: true})
+	p, err := secret.Resolve(f, secret.Request{Flag: "password", Spec: fmt.Sprintf("fd:%d", r.Fd()), Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.value != "fd-Pa55" {
-		t.Errorf("password from fd = %q, want %q", p.value, "fd-Pa55")
+	if p.Value != "fd-Pa55" {
+		t.Errorf("password from fd = %q, want %q", p.Value, "fd-Pa55")
 	}
-}
-
-func TestParsePasswordSource(t *testing.T) {
-	tests := []struct {
-		in       string
-		kind     string
-		wantErr  string
-		noSecret string
-	}{
-		{in: "pass:x", kind: "pass"},
-		{in: "pass:", kind: "pass"},
-		{in: "env:PW", kind: "env"},
-		{in: "file:/tmp/p", kind: "file"},
-		{in: "fd:3", kind: "fd"},
-		{in: "stdin", kind: "stdin"},
-		{in: "prompt", kind: "prompt"},
-		{in: "generate", kind: "generate"},
-		{in: "none", kind: "none"},
-		{in: "env:", wantErr: "needs a variable name"},
-		{in: "file:", wantErr: "needs a path"},
-		{in: "fd:-1", wantErr: "file descriptor"},
-		{in: "fd:x", wantErr: "file descriptor"},
-		{in: "hunter2", wantErr: "not a password source", noSecret: "hunt"},
-		{in: "MyPassw0rd", wantErr: "not a password source", noSecret: "MyPa"},
-		{in: "correcthorsebatterystaple", wantErr: "not a password source", noSecret: "corr"},
-		{in: "secret:correcthorse", wantErr: "not a password source", noSecret: "secr"},
-		{in: "fd:Secret99", wantErr: "file descriptor", noSecret: "Secr"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			src, err := parsePasswordSource(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("parsePasswordSource(%q) error = %v, want %q", tt.in, err, tt.wantErr)
-				}
-				if tt.noSecret != "" && strings.Contains(err.Error(), tt.noSecret) {
-					t.Errorf("error %q repeats what may be a password", err)
-				}
-				return
-			}
-			if err != nil || src.kind != tt.kind {
-				t.Errorf("parsePasswordSource(%q) = %+v, %v, want kind %s", tt.in, src, err, tt.kind)
-			}
-		})
-	}
-}
-
-// FuzzParsePasswordSource checks the parser never panics and that its
-// errors are fixed texts: nothing of a value it could not parse (most
-// likely the password itself) can reach a message.
-func FuzzParsePasswordSource(f *testing.F) {
-	for _, s := range []string{"pass:x", "env:PW", "file:/p", "fd:3", "stdin", "prompt", "generate", "none", "x:y", "", "fd:x", "MyPassw0rd"} {
-		f.Add(s)
-	}
-	fixed := map[string]bool{
-		errNotSource.Error():                                 true,
-		"env: needs a variable name after the colon":         true,
-		"file: needs a path after the colon":                 true,
-		"fd: needs a file descriptor number after the colon": true,
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		src, err := parsePasswordSource(s)
-		if err != nil && !fixed[err.Error()] {
-			t.Errorf("parsePasswordSource(%q) error = %q, want one of the fixed texts", s, err)
-		}
-		if err == nil && src.kind == "" {
-			t.Errorf("parsePasswordSource(%q) = no kind, no error", s)
-		}
-	})
 }
 
 func TestBinaryNotToTerminal(t *testing.T) {
@@ -232,8 +165,8 @@ func TestBinaryNotToTerminal(t *testing.T) {
 	f, out, errOut := testFactory(t, "", nil, nil)
 	f.IO.OutTTY = true
 	code := run([]string{"export", "--cer", filepath.Join(dir, "contoso.net.cer"), "--out", "-"}, f)
-	if code != exitUsage || out.Len() != 0 {
-		t.Errorf("export DER to a terminal: code %d, %d bytes written; want %d and none", code, out.Len(), exitUsage)
+	if code != cmdutil.ExitUsage || out.Len() != 0 {
+		t.Errorf("export DER to a terminal: code %d, %d bytes written; want %d and none", code, out.Len(), cmdutil.ExitUsage)
 	}
 	if !strings.Contains(errOut.String(), "refusing to write binary DER to a terminal") {
 		t.Errorf("stderr = %q", errOut)
@@ -243,15 +176,15 @@ func TestBinaryNotToTerminal(t *testing.T) {
 func TestColorOnlyOnTerminal(t *testing.T) {
 	f, _, errOut := testFactory(t, "", nil, nil)
 	f.IO.ErrTTY = true
-	f.IO.colorOff = false
-	printError(f.IO, errors.New("boom"))
+	f.IO.ColorOff = false
+	cmdutil.PrintError(f.IO, errors.New("boom"))
 	if !strings.Contains(errOut.String(), "\x1b[") {
 		t.Errorf("no color on a terminal: %q", errOut)
 	}
 	f, _, errOut = testFactory(t, "", nil, nil)
-	printError(f.IO, errors.New("boom"))
+	cmdutil.PrintError(f.IO, errors.New("boom"))
 	if strings.Contains(errOut.String(), "\x1b[") || errOut.String() != "azcert: error: boom\n" {
-		t.Errorf("printError without a terminal = %q", errOut)
+		t.Errorf("cmdutil.PrintError without a terminal = %q", errOut)
 	}
 }
 
@@ -278,7 +211,7 @@ func TestDeleteAsksOnTerminal(t *testing.T) {
 		answer string
 		code   int
 		left   int
-	}{{"n\n", exitUsage, 2}, {"\n", exitUsage, 2}, {"yes\n", exitOK, 1}} {
+	}{{"n\n", cmdutil.ExitUsage, 2}, {"\n", cmdutil.ExitUsage, 2}, {"yes\n", cmdutil.ExitOK, 1}} {
 		f, out, errOut := testFactory(t, tt.answer, []string{}, map[string]string{"AZCERT_PASSWORD": "del-Pa55"})
 		code := run(args, f)
 		if code != tt.code {
@@ -346,8 +279,8 @@ func TestCscfgSetKeepsEveryOtherByte(t *testing.T) {
 
 	// An undeclared name: exit 3 naming the declared ones, file untouched.
 	f, _, errOut = testFactory(t, "", nil, nil)
-	if code := run([]string{"cscfg", "set", path, "--name", "Nope", "--thumbprint", newTP}, f); code != exitBadInput {
-		t.Errorf("undeclared name: exit %d, want %d", code, exitBadInput)
+	if code := run([]string{"cscfg", "set", path, "--name", "Nope", "--thumbprint", newTP}, f); code != cmdutil.ExitBadInput {
+		t.Errorf("undeclared name: exit %d, want %d", code, cmdutil.ExitBadInput)
 	}
 	if !strings.Contains(errOut.String(), "SSL") || strings.Count(errOut.String(), "azcert: error:") != 1 {
 		t.Errorf("undeclared name: stderr = %q", errOut)
@@ -368,8 +301,8 @@ func TestPrintable(t *testing.T) {
 		{"café", "café"},
 	}
 	for _, tt := range tests {
-		if got := printable(tt.in); got != tt.want {
-			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := cmdutil.Printable(tt.in); got != tt.want {
+			t.Errorf("cmdutil.Printable(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // FuzzConfigFile runs a command with an arbitrary --config file (YAML, JSON
@@ -42,18 +44,18 @@ func FuzzConfigFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		var out, errOut bytes.Buffer
-		fac := &factory{
-			IO:        &iostreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, colorOff: true},
+		fac := &cmdutil.Factory{
+			IO:        &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, ColorOff: true},
 			Now:       func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) },
-			lookupEnv: func(string) (string, bool) { return "", false },
+			LookupEnv: func(string) (string, bool) { return "", false },
 		}
 		code := run([]string{"policy", "apim", "--thumbprint", tp, "--config", path}, fac)
 		switch code {
-		case exitOK:
+		case cmdutil.ExitOK:
 			if !strings.Contains(out.String(), tp) {
 				t.Fatalf("exit 0 without the policy on stdout: %q", out.String())
 			}
-		case exitUsage:
+		case cmdutil.ExitUsage:
 			lines := strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n")
 			if !strings.HasPrefix(lines[0], "azcert: error: ") || len(lines) > 2 || (len(lines) == 2 && !strings.HasPrefix(lines[1], "azcert: hint: ")) {
 				t.Fatalf("stderr is not one error line (and a hint):\n%s", errOut.String())

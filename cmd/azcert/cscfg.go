@@ -9,60 +9,63 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/cscfg"
 	"github.com/azcert/azcert/pkg/export"
 )
 
-func newCscfgCmd(f *factory) *cobra.Command {
+func newCscfgCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cscfg <command>",
 		Short: "Read or change certificate thumbprints in a service configuration (.cscfg)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf("give a subcommand: azcert cscfg show or azcert cscfg set")
+			return cmdutil.UsageErrorf("give a subcommand: azcert cscfg show or azcert cscfg set")
 		},
 	}
 	cmd.AddCommand(newCscfgShowCmd(f), newCscfgSetCmd(f))
 	return cmd
 }
 
-func newCscfgShowCmd(f *factory) *cobra.Command {
+func newCscfgShowCmd(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:               "show <file.cscfg>",
 		Short:             "List the certificates a service configuration names",
-		ValidArgsFunction: fileArgs("cscfg"),
+		ValidArgsFunction: cmdutil.FileArgs("cscfg"),
 		Example: `  azcert cscfg show ServiceConfiguration.Cloud.cscfg
   azcert cscfg show ServiceConfiguration.Cloud.cscfg -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageErrorf("give exactly one .cscfg file (got %d)", len(args))
+				return cmdutil.UsageErrorf("give exactly one .cscfg file (got %d)", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := f.readInput(args[0])
+			data, err := input.Read(f, args[0])
 			if err != nil {
 				return err
 			}
 			entries, err := cscfg.Parse(data)
 			if err != nil {
-				return inputErrorf("%s: %w", args[0], err)
+				return cmdutil.InputErrorf("%s: %w", args[0], err)
 			}
-			if f.json() {
+			if f.JSON() {
 				rows := []cscfgRow{}
 				for _, e := range entries {
 					rows = append(rows, cscfgRow{Role: e.Role, Name: e.Name, Thumbprint: e.Thumbprint, Algorithm: e.Algorithm})
 				}
-				return writeJSON(f, rows)
+				return cmdutil.WriteJSON(f.IO.Out, rows)
 			}
 			if len(entries) == 0 {
-				f.IO.notef("%s names no certificates", args[0])
+				f.IO.Notef("%s names no certificates", args[0])
 				return nil
 			}
 			w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ROLE\tCERTIFICATE\tTHUMBPRINT\tALGORITHM")
 			for _, e := range entries {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", printable(e.Role), printable(e.Name), printable(e.Thumbprint), printable(e.Algorithm))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cmdutil.Printable(e.Role), cmdutil.Printable(e.Name), cmdutil.Printable(e.Thumbprint), cmdutil.Printable(e.Algorithm))
 			}
 			return w.Flush()
 		},
@@ -79,12 +82,12 @@ type cscfgSetOptions struct {
 	inPassword string
 }
 
-func newCscfgSetCmd(f *factory) *cobra.Command {
+func newCscfgSetCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &cscfgSetOptions{}
 	cmd := &cobra.Command{
 		Use:               "set <file.cscfg> --name <name> {--thumbprint <T> | --cert <file>} [--role <role>]",
 		Short:             "Set a certificate's thumbprint in a service configuration",
-		ValidArgsFunction: fileArgs("cscfg"),
+		ValidArgsFunction: cmdutil.FileArgs("cscfg"),
 		Long: `Set the thumbprint (upper case, thumbprintAlgorithm="sha1") of the certificate
 called --name in every role that declares it, or only in --role. Every other
 byte of the file stays as it was: comments, attribute order, indentation,
@@ -103,7 +106,7 @@ from --thumbprint with a warning.`,
     --thumbprint 3B4E0C1F9A2B6D7E8F9012345678ABCDEF012345 --csdef ServiceDefinition.csdef`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageErrorf("give exactly one .cscfg file (got %d)", len(args))
+				return cmdutil.UsageErrorf("give exactly one .cscfg file (got %d)", len(args))
 			}
 			return nil
 		},
@@ -118,9 +121,9 @@ from --thumbprint with a warning.`,
 	fl.StringVar(&opts.thumbprint, "thumbprint", "", "the new SHA-1 thumbprint")
 	fl.StringVar(&opts.cert, "cert", "", "take the thumbprint from this certificate file")
 	fl.StringVar(&opts.csdef, "csdef", "", "service definition (.csdef) that must declare the certificate")
-	fl.StringVar(&opts.inPassword, "in-password", "", "password source when --cert is a .pfx: "+inPasswordSyntax)
+	fl.StringVar(&opts.inPassword, "in-password", "", "password source when --cert is a .pfx: "+secret.InSyntax)
 	_ = cmd.MarkFlagFilename("csdef", "csdef")
-	_ = cmd.MarkFlagFilename("cert", certExts...)
+	_ = cmd.MarkFlagFilename("cert", cmdutil.CertExts...)
 	return cmd
 }
 
@@ -142,41 +145,41 @@ type cscfgSetResult struct {
 	Changed    []cscfgRow `json:"changed"`
 }
 
-func runCscfgSet(f *factory, cmd *cobra.Command, opts *cscfgSetOptions) error {
+func runCscfgSet(f *cmdutil.Factory, cmd *cobra.Command, opts *cscfgSetOptions) error {
 	if opts.name == "" {
-		return usageErrorf("--name is required: the certificate's name in the configuration")
+		return cmdutil.UsageErrorf("--name is required: the certificate's name in the configuration")
 	}
 	if (opts.thumbprint == "") == (opts.cert == "") {
-		return usageErrorf("give the new thumbprint with --thumbprint or --cert (one of them)")
+		return cmdutil.UsageErrorf("give the new thumbprint with --thumbprint or --cert (one of them)")
 	}
 	if opts.file == "-" {
-		return usageErrorf("cscfg set edits a file in place; give its path")
+		return cmdutil.UsageErrorf("cscfg set edits a file in place; give its path")
 	}
-	thumb, err := f.thumbprintArg(cmd, opts.thumbprint, opts.cert, opts.inPassword)
+	thumb, err := thumbprintArg(f, cmd, opts.thumbprint, opts.cert, opts.inPassword)
 	if err != nil {
 		return err
 	}
-	changed, err := f.setCscfg(opts.file, opts.name, opts.role, thumb, opts.csdef)
+	changed, err := setCscfg(f, opts.file, opts.name, opts.role, thumb, opts.csdef)
 	if err != nil {
 		return err
 	}
-	if f.json() {
+	if f.JSON() {
 		r := cscfgSetResult{Cscfg: opts.file, Name: opts.name, Thumbprint: thumb, Changed: []cscfgRow{}}
 		for _, e := range changed {
 			r.Changed = append(r.Changed, cscfgRow{Role: e.Role, Name: e.Name, PreviousThumbprint: e.Thumbprint})
 		}
-		return writeJSON(f, r)
+		return cmdutil.WriteJSON(f.IO.Out, r)
 	}
 	for _, e := range changed {
-		fmt.Fprintf(f.IO.Out, "%s  %s/%s  (was %s)\n", thumb, printable(e.Role), printable(e.Name), printable(orNone(e.Thumbprint)))
+		fmt.Fprintf(f.IO.Out, "%s  %s/%s  (was %s)\n", thumb, cmdutil.Printable(e.Role), cmdutil.Printable(e.Name), cmdutil.Printable(cmdutil.OrNone(e.Thumbprint)))
 	}
 	return nil
 }
 
 // thumbprintArg reads a thumbprint from --thumbprint or a --cert file.
-func (f *factory) thumbprintArg(cmd *cobra.Command, thumbprint, certFile, inPassword string) (string, error) {
+func thumbprintArg(f *cmdutil.Factory, cmd *cobra.Command, thumbprint, certFile, inPassword string) (string, error) {
 	if certFile != "" {
-		b, err := f.loadInput(cmd.Context(), certFile, inPassword, 0)
+		b, err := input.Load(cmd.Context(), f, certFile, inPassword, 0)
 		if err != nil {
 			return "", err
 		}
@@ -184,52 +187,52 @@ func (f *factory) thumbprintArg(cmd *cobra.Command, thumbprint, certFile, inPass
 	}
 	p, err := export.ParseThumbprint(thumbprint)
 	if err != nil || len(p.Sum) != 20 {
-		return "", inputErrorf("--thumbprint %q: a .cscfg thumbprint is 40 hex digits (SHA-1)", thumbprint)
+		return "", cmdutil.InputErrorf("--thumbprint %q: a .cscfg thumbprint is 40 hex digits (SHA-1)", thumbprint)
 	}
 	if p.Stripped {
-		f.IO.warnf("--thumbprint: removed invisible characters (as copied from the Windows certificate dialog)")
+		f.IO.Warnf("--thumbprint: removed invisible characters (as copied from the Windows certificate dialog)")
 	}
 	return export.FormatThumbprint(p.Sum, export.SHA1, export.FormatAzure), nil
 }
 
 // setCscfg changes the thumbprint in the file atomically, keeping its
 // mode. It returns the entries as they were before.
-func (f *factory) setCscfg(file, name, role, thumb, csdef string) ([]cscfg.Entry, error) {
+func setCscfg(f *cmdutil.Factory, file, name, role, thumb, csdef string) ([]cscfg.Entry, error) {
 	path, err := filepath.EvalSymlinks(file)
 	if err != nil {
-		return nil, inputErrorf("%s: %w", file, unwrapPath(err))
+		return nil, cmdutil.InputErrorf("%s: %w", file, secret.UnwrapPath(err))
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, inputErrorf("%s: %w", file, unwrapPath(err))
+		return nil, cmdutil.InputErrorf("%s: %w", file, secret.UnwrapPath(err))
 	}
-	data, err := f.readInput(path)
+	data, err := input.Read(f, path)
 	if err != nil {
 		return nil, err
 	}
 	if csdef != "" {
-		def, err := f.readInput(csdef)
+		def, err := input.Read(f, csdef)
 		if err != nil {
 			return nil, err
 		}
 		if err := cscfg.CheckAgainstDefinition(data, def, name, role); err != nil {
-			return nil, inputErrorf("%s: %w", csdef, err)
+			return nil, cmdutil.InputErrorf("%s: %w", csdef, err)
 		}
 	}
 	out, changed, err := cscfg.SetThumbprint(data, name, role, thumb)
 	if err != nil {
 		var nf *cscfg.NameNotFoundError
 		if errors.As(err, &nf) {
-			return nil, inputErrorf("%s: %w", file, err)
+			return nil, cmdutil.InputErrorf("%s: %w", file, err)
 		}
-		return nil, inputErrorf("%s: %w", file, err)
+		return nil, cmdutil.InputErrorf("%s: %w", file, err)
 	}
 	if string(out) != string(data) {
 		if err := export.WriteFiles([]export.File{{Path: path, Data: out, Mode: st.Mode().Perm()}}, true); err != nil {
 			return nil, err
 		}
 	} else {
-		f.IO.notef("%s already names %s for %s; unchanged", file, thumb, name)
+		f.IO.Notef("%s already names %s for %s; unchanged", file, thumb, name)
 	}
 	return changed, nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
@@ -29,7 +31,7 @@ type emulatorOptions struct {
 	armToken       string
 }
 
-func newEmulatorCmd(f *factory) *cobra.Command {
+func newEmulatorCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &emulatorOptions{}
 	cmd := &cobra.Command{
 		Use:   "emulator",
@@ -84,22 +86,22 @@ delay:DURATION:N, redirect:N (307) — each for the next N requests.`,
 	fl.DurationVar(&opts.operationDelay, "operation-delay", 2*time.Second, "how long service-certificate operations stay InProgress")
 	fl.StringArrayVar(&opts.apim, "apim", []string{"azcert-rg/azcert-apim"}, "API Management service RESOURCE-GROUP/NAME served through the ARM endpoints (repeatable)")
 	fl.StringVar(&opts.armToken, "arm-token", "", "the bearer token ARM requests must carry (default: a random one, printed at start)")
-	_ = cmd.MarkFlagFilename("trust", certExts...)
+	_ = cmd.MarkFlagFilename("trust", cmdutil.CertExts...)
 	_ = cmd.MarkFlagFilename("state", "json")
 	fl.StringArrayVar(&opts.faults, "fault", nil, "inject a fault: throttle:N, internal:N, reset:N, delay:D:N, redirect:N (repeatable)")
 	return cmd
 }
 
-func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
+func runEmulator(f *cmdutil.Factory, cmd *cobra.Command, opts *emulatorOptions) error {
 	// Catch signals first, so one that arrives while starting still stops
 	// the server cleanly.
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if opts.maxMgmtCerts < 1 {
-		return usageErrorf("--max-management-certs must be at least 1")
+		return cmdutil.UsageErrorf("--max-management-certs must be at least 1")
 	}
 	if opts.operationDelay < 0 {
-		return usageErrorf("--operation-delay must not be negative")
+		return cmdutil.UsageErrorf("--operation-delay must not be negative")
 	}
 	cfg := mgmttest.Config{
 		Listen:             opts.listen,
@@ -111,7 +113,7 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 		APIMServices:       opts.apim,
 		ARMToken:           opts.armToken,
 	}
-	if f.debug {
+	if f.Debug {
 		cfg.Logf = func(format string, a ...any) {
 			fmt.Fprintf(f.IO.ErrOut, "azcert: debug: "+format+"\n", a...)
 		}
@@ -120,12 +122,12 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 	for _, spec := range opts.faults {
 		ft, err := mgmttest.ParseFault(spec)
 		if err != nil {
-			return &usageError{fmt.Errorf("--fault: %w", err)}
+			return &cmdutil.UsageError{Err: fmt.Errorf("--fault: %w", err)}
 		}
 		faults = append(faults, ft)
 	}
 	for _, name := range opts.trust {
-		b, err := f.loadInput(cmd.Context(), name, "", 0)
+		b, err := input.Load(cmd.Context(), f, name, "", 0)
 		if err != nil {
 			return err
 		}
@@ -135,12 +137,12 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 	if err != nil {
 		var se *mgmttest.StateError
 		if errors.As(err, &se) {
-			return &inputError{err}
+			return &cmdutil.InputError{Err: err}
 		}
-		return &usageError{err}
+		return &cmdutil.UsageError{Err: err}
 	}
 	if err := srv.Start(); err != nil {
-		return inputErrorf("cannot listen on %s: %w", opts.listen, unwrapNetErr(err))
+		return cmdutil.InputErrorf("cannot listen on %s: %w", opts.listen, unwrapNetErr(err))
 	}
 	for _, ft := range faults {
 		srv.Inject(ft)
@@ -161,8 +163,8 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 		ARMEndpoint  string `json:"armEndpoint"`
 		ARMToken     string `json:"armToken"`
 	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.ARMToken()}
-	if f.json() {
-		if err := writeJSON(f, info); err != nil {
+	if f.JSON() {
+		if err := cmdutil.WriteJSON(f.IO.Out, info); err != nil {
 			return err
 		}
 	} else {
@@ -172,11 +174,11 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 	if flusher, ok := f.IO.Out.(interface{ Sync() error }); ok {
 		_ = flusher.Sync()
 	}
-	f.IO.notef("azcert emulator: serving subscription %s at %s; Ctrl-C stops it", srv.Subscription, srv.URL)
+	f.IO.Notef("azcert emulator: serving subscription %s at %s; Ctrl-C stops it", srv.Subscription, srv.URL)
 
 	<-ctx.Done()
 	stop()
-	f.IO.notef("azcert emulator: stopping")
+	f.IO.Notef("azcert emulator: stopping")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

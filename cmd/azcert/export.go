@@ -8,6 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -25,12 +28,12 @@ type exportOptions struct {
 	force      bool
 }
 
-func newExportCmd(f *factory) *cobra.Command {
+func newExportCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &exportOptions{}
 	cmd := &cobra.Command{
 		Use:               "export <file> {--cer|--pfx|--pem}",
 		Short:             "Convert between .pfx, .cer and PEM, or re-encrypt a .pfx",
-		ValidArgsFunction: fileArgs(certExts...),
+		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long: `Convert a certificate file into another encoding.
 
   --cer   the public certificate as .cer (DER, or PEM with --cer-format pem)
@@ -60,7 +63,7 @@ written with mode 0600, others 0644; nothing is overwritten without --force.`,
   azcert export --cer --cer-format pem contoso.net.cer --out -`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageErrorf("give exactly one input file (got %d)", len(args))
+				return cmdutil.UsageErrorf("give exactly one input file (got %d)", len(args))
 			}
 			return nil
 		},
@@ -77,7 +80,7 @@ written with mode 0600, others 0644; nothing is overwritten without --force.`,
 	fl.StringVar(&opts.keyFile, "key", "", "PEM private key for --pfx when the input holds only the certificate")
 	fl.StringVar(&opts.cerFormat, "cer-format", "der", "encoding of the .cer: der or pem")
 	fl.StringVar(&opts.pfxProfile, "pfx-profile", string(export.ProfileCompat), "PFX encryption: compat or modern")
-	fl.StringVar(&opts.password, "password", "", "password source for the .pfx written: "+passwordSyntax)
+	fl.StringVar(&opts.password, "password", "", "password source for the .pfx written: "+secret.Syntax)
 	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx being read")
 	fl.BoolVar(&opts.force, "force", false, "overwrite existing files")
 	_ = cmd.RegisterFlagCompletionFunc("pfx-profile", cobra.FixedCompletions([]string{"compat", "modern"}, cobra.ShellCompDirectiveNoFileComp))
@@ -86,7 +89,7 @@ written with mode 0600, others 0644; nothing is overwritten without --force.`,
 	return cmd
 }
 
-func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
+func runExport(f *cmdutil.Factory, cmd *cobra.Command, opts *exportOptions) error {
 	n := 0
 	for _, b := range []bool{opts.cer, opts.pfx, opts.pem} {
 		if b {
@@ -94,36 +97,36 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 		}
 	}
 	if n != 1 {
-		return usageErrorf("give exactly one of --cer, --pfx or --pem")
+		return cmdutil.UsageErrorf("give exactly one of --cer, --pfx or --pem")
 	}
 	if opts.cerFormat != "der" && opts.cerFormat != "pem" {
-		return usageErrorf("--cer-format %q: want der or pem", opts.cerFormat)
+		return cmdutil.UsageErrorf("--cer-format %q: want der or pem", opts.cerFormat)
 	}
 	if cmd.Flags().Changed("cer-format") && !opts.cer {
-		return usageErrorf("--cer-format applies only to --cer")
+		return cmdutil.UsageErrorf("--cer-format applies only to --cer")
 	}
 	profile, err := export.ParseProfile(opts.pfxProfile)
 	if err != nil {
-		return &usageError{fmt.Errorf("--pfx-profile: %w", err)}
+		return &cmdutil.UsageError{Err: fmt.Errorf("--pfx-profile: %w", err)}
 	}
 	if !opts.pfx {
 		for _, fl := range []string{"password", "pfx-profile", "key"} {
 			if cmd.Flags().Changed(fl) {
-				return usageErrorf("--%s applies only to --pfx", fl)
+				return cmdutil.UsageErrorf("--%s applies only to --pfx", fl)
 			}
 		}
 	}
 	if opts.pfx && opts.out == "-" {
-		return usageErrorf("a .pfx is binary and is not written to stdout; give --out FILE")
+		return cmdutil.UsageErrorf("a .pfx is binary and is not written to stdout; give --out FILE")
 	}
 	if opts.input == "-" && opts.out == "" {
-		return usageErrorf("reading from stdin: give --out FILE or --out -")
+		return cmdutil.UsageErrorf("reading from stdin: give --out FILE or --out -")
 	}
-	if isURL(opts.input) {
-		return usageErrorf("export reads files; to save a server's certificate use: azcert show %s, or export it from a file", opts.input)
+	if input.IsURL(opts.input) {
+		return cmdutil.UsageErrorf("export reads files; to save a server's certificate use: azcert show %s, or export it from a file", opts.input)
 	}
 
-	if err := checkStdin([]string{opts.input, opts.keyFile}, map[string]string{"in-password": opts.inPassword, "password": opts.password}); err != nil {
+	if err := input.CheckStdin([]string{opts.input, opts.keyFile}, map[string]string{"in-password": opts.inPassword, "password": opts.password}); err != nil {
 		return err
 	}
 
@@ -134,15 +137,15 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 	case opts.out != "":
 		outPaths = []string{opts.out}
 	case opts.cer:
-		outPaths = []string{derivedPath(opts.input, ".cer")}
+		outPaths = []string{input.DerivedPath(opts.input, ".cer")}
 	case opts.pfx:
-		outPaths = []string{derivedPath(opts.input, ".pfx")}
+		outPaths = []string{input.DerivedPath(opts.input, ".pfx")}
 	case opts.pem:
-		outPaths = []string{derivedPath(opts.input, ".crt.pem"), derivedPath(opts.input, ".key.pem")}
+		outPaths = []string{input.DerivedPath(opts.input, ".crt.pem"), input.DerivedPath(opts.input, ".key.pem")}
 	}
 	for _, p := range outPaths {
 		if sameFile(p, opts.input) || (opts.keyFile != "" && sameFile(p, opts.keyFile)) {
-			return withHint(usageErrorf("the output %s would replace an input file", p), "give another name with --out")
+			return cmdutil.WithHint(cmdutil.UsageErrorf("the output %s would replace an input file", p), "give another name with --out")
 		}
 	}
 	if opts.pfx && opts.password == "generate" && opts.out != "-" {
@@ -152,24 +155,24 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 		return err
 	}
 
-	b, err := f.loadInput(cmd.Context(), opts.input, opts.inPassword, 0)
+	b, err := input.Load(cmd.Context(), f, opts.input, opts.inPassword, 0)
 	if err != nil {
 		return err
 	}
 	if opts.keyFile != "" {
 		if b.Key != nil {
-			return usageErrorf("the input already holds a private key; drop --key")
+			return cmdutil.UsageErrorf("the input already holds a private key; drop --key")
 		}
-		data, err := f.readInput(opts.keyFile)
+		data, err := input.Read(f, opts.keyFile)
 		if err != nil {
 			return err
 		}
 		key, err := export.ParseKeyPEM(data)
 		if err != nil {
-			return &inputError{fmt.Errorf("%s: %w", opts.keyFile, err)}
+			return &cmdutil.InputError{Err: fmt.Errorf("%s: %w", opts.keyFile, err)}
 		}
 		if !export.KeyMatchesCert(key, b.Cert) {
-			return inputErrorf("%s does not belong to the certificate in %s (their public keys differ)", opts.keyFile, opts.input)
+			return cmdutil.InputErrorf("%s does not belong to the certificate in %s (their public keys differ)", opts.keyFile, opts.input)
 		}
 		b.Key = key
 	}
@@ -182,7 +185,7 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 			data = export.CertPEM(b.Cert)
 		}
 		if opts.out == "-" {
-			return f.writeStdout(data, opts.cerFormat == "der")
+			return writeStdout(f, data, opts.cerFormat == "der")
 		}
 		files = []export.File{{Path: outPaths[0], Data: data, Mode: export.ModePublic}}
 	case opts.pem:
@@ -195,7 +198,7 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 		}
 		switch {
 		case opts.out == "-":
-			return f.writeStdout(append(certs, key...), false)
+			return writeStdout(f, append(certs, key...), false)
 		case opts.out != "":
 			mode := export.ModePublic
 			if key != nil {
@@ -207,33 +210,33 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 			if key != nil {
 				files = append(files, export.File{Path: outPaths[1], Data: key, Mode: export.ModeSecret})
 			} else {
-				f.IO.notef("%s holds no private key; wrote the certificate only", opts.input)
+				f.IO.Notef("%s holds no private key; wrote the certificate only", opts.input)
 			}
 		}
 	case opts.pfx:
 		if b.Key == nil {
-			return withHint(inputErrorf("%s holds no private key, and a .pfx needs one", opts.input), "give the key file with --key key.pem")
+			return cmdutil.WithHint(cmdutil.InputErrorf("%s holds no private key, and a .pfx needs one", opts.input), "give the key file with --key key.pem")
 		}
-		pw, err := f.resolvePassword(passwordRequest{
-			flag: "password", spec: opts.password, envVar: "AZCERT_PASSWORD",
-			purpose: filepath.Base(outPaths[0]), create: true, allowGenerate: true,
+		pw, err := secret.Resolve(f, secret.Request{
+			Flag: "password", Spec: opts.password, EnvVar: "AZCERT_PASSWORD",
+			Purpose: filepath.Base(outPaths[0]), Create: true, AllowGenerate: true,
 		})
 		if err != nil {
 			return err
 		}
-		data, err := export.EncodePFX(b.Key, b.Cert, b.Chain, export.PFXOptions{Profile: profile, Password: pw.value, Rand: f.randSource})
+		data, err := export.EncodePFX(b.Key, b.Cert, b.Chain, export.PFXOptions{Profile: profile, Password: pw.Value, Rand: f.RandSource})
 		if err != nil {
 			return err
 		}
 		files = []export.File{{Path: outPaths[0], Data: data, Mode: export.ModeSecret}}
-		if pw.generated {
-			files = append(files, export.File{Path: outPaths[1], Data: []byte(pw.value + "\n"), Mode: export.ModeSecret})
+		if pw.Generated {
+			files = append(files, export.File{Path: outPaths[1], Data: []byte(pw.Value + "\n"), Mode: export.ModeSecret})
 		}
 	}
 	if err := export.WriteFiles(files, opts.force); err != nil {
 		return err
 	}
-	if f.json() {
+	if f.JSON() {
 		// The files by kind, as azcert new names them.
 		kinds := []string{"cer"}
 		switch {
@@ -248,19 +251,19 @@ func runExport(f *factory, cmd *cobra.Command, opts *exportOptions) error {
 		for i, fl := range files {
 			paths[kinds[i]] = fl.Path
 		}
-		return writeJSON(f, map[string]any{"file": opts.input, "files": paths,
+		return cmdutil.WriteJSON(f.IO.Out, map[string]any{"file": opts.input, "files": paths,
 			"thumbprint": export.FormatThumbprint(export.Thumbprint(b.Cert.Raw, export.SHA1), export.SHA1, export.FormatAzure)})
 	}
 	for _, fl := range files {
-		f.IO.notef("wrote %s (mode %04o)", fl.Path, fl.Mode)
+		f.IO.Notef("wrote %s (mode %04o)", fl.Path, fl.Mode)
 	}
 	return nil
 }
 
 // writeStdout writes data to stdout, refusing binary data on a terminal.
-func (f *factory) writeStdout(data []byte, binary bool) error {
+func writeStdout(f *cmdutil.Factory, data []byte, binary bool) error {
 	if binary && f.IO.OutTTY {
-		return withHint(usageErrorf("refusing to write binary DER to a terminal"), "redirect stdout to a file, or use --cer-format pem")
+		return cmdutil.WithHint(cmdutil.UsageErrorf("refusing to write binary DER to a terminal"), "redirect stdout to a file, or use --cer-format pem")
 	}
 	_, err := f.IO.Out.Write(data)
 	return err

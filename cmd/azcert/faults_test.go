@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
@@ -39,10 +40,10 @@ func (l *loseAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
 	return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 }
 
-func losing(n int32, match func(*http.Request) bool) func(*factory) {
-	return func(f *factory) {
-		prev := f.mgmtOptions
-		f.mgmtOptions = func(o *mgmtclient.Options) {
+func losing(n int32, match func(*http.Request) bool) func(*cmdutil.Factory) {
+	return func(f *cmdutil.Factory) {
+		prev := f.MgmtOptions
+		f.MgmtOptions = func(o *mgmtclient.Options) {
 			if prev != nil {
 				prev(o)
 			}
@@ -54,10 +55,10 @@ func losing(n int32, match func(*http.Request) bool) func(*factory) {
 }
 
 // losingARM is losing for the API Management client.
-func losingARM(n int32, match func(*http.Request) bool) func(*factory) {
-	return func(f *factory) {
-		prev := f.apimOptions
-		f.apimOptions = func(o *apimclient.Options) {
+func losingARM(n int32, match func(*http.Request) bool) func(*cmdutil.Factory) {
+	return func(f *cmdutil.Factory) {
+		prev := f.APIMOptions
+		f.APIMOptions = func(o *apimclient.Options) {
 			if prev != nil {
 				prev(o)
 			}
@@ -80,7 +81,7 @@ type faultCase struct {
 	// cfg adjusts the emulator; faults are injected before the command runs.
 	cfg    func(*mgmttest.Config)
 	faults []mgmttest.Fault
-	edit   func(*factory)
+	edit   func(*cmdutil.Factory)
 	args   []string
 	code   int
 	stderr string
@@ -208,10 +209,10 @@ func TestFaultInjection(t *testing.T) {
 // throttleAfterAccepted makes the emulator throttle every request after the
 // service-certificate POST was accepted, so that polling never gets an
 // answer.
-func throttleAfterAccepted(srv *mgmttest.Server) func(*factory) {
-	return func(f *factory) {
-		prev := f.mgmtOptions
-		f.mgmtOptions = func(o *mgmtclient.Options) {
+func throttleAfterAccepted(srv *mgmttest.Server) func(*cmdutil.Factory) {
+	return func(f *cmdutil.Factory) {
+		prev := f.MgmtOptions
+		f.MgmtOptions = func(o *mgmtclient.Options) {
 			prev(o)
 			next := o.HTTPClient.Transport
 			o.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -287,7 +288,7 @@ func TestServerStopsDuringUpload(t *testing.T) {
 	r := invoke(t, args, nil, emu.env, nil)
 	<-stopped
 	t.Logf("first run: exit %d in %v after %d requests: %s", r.code, r.elapsed.Round(time.Millisecond), len(srv.Requests()), requestSummary(srv.Requests()))
-	if r.code != exitAzureUnrch {
+	if r.code != cmdutil.ExitAzureUnreachable {
 		t.Errorf("exit %d, want 6; stderr:\n%s", r.code, r.stderr)
 	}
 	checkErrorLines(t, r.stderr)
@@ -356,7 +357,7 @@ func TestServerStopsDuringRegister(t *testing.T) {
 		t.Errorf("%d management certificates, want 2", n)
 	}
 	r = invoke(t, []string{"upload", fx.path("site.cer"), "--timeout", "5s", "--retries", "1"}, nil, emu.env, nil)
-	if r.code != exitAzureUnrch {
+	if r.code != cmdutil.ExitAzureUnreachable {
 		t.Errorf("against the stopped emulator: exit %d, want 6; stderr %q", r.code, r.stderr)
 	}
 	if n := len(emu.srv.ManagementCertificates()); n != 2 {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // The file-safety guarantees, checked through the command: modes that do
@@ -107,7 +109,7 @@ func TestForceIsTheOnlyWayToOverwrite(t *testing.T) {
 			}
 			before := dirManifest(t, wd)
 			r := invoke(t, tc.args, nil, env, nil)
-			if r.code != exitBadInput || !strings.Contains(r.stderr, tc.target+" already exists (use --force to overwrite it)") {
+			if r.code != cmdutil.ExitBadInput || !strings.Contains(r.stderr, tc.target+" already exists (use --force to overwrite it)") {
 				t.Errorf("without --force: exit %d, stderr %q; want 3 and the refusal", r.code, r.stderr)
 			}
 			if after := dirManifest(t, wd); after != before {
@@ -164,7 +166,7 @@ func TestNoOutputFollowsASymlink(t *testing.T) {
 				before := dirManifest(t, wd)
 				start := time.Now()
 				r := invoke(t, tc.args, nil, env, nil)
-				if r.code != exitBadInput || !strings.Contains(r.stderr, tc.link+" already exists") {
+				if r.code != cmdutil.ExitBadInput || !strings.Contains(r.stderr, tc.link+" already exists") {
 					t.Errorf("without --force: exit %d, stderr %q; want 3", r.code, r.stderr)
 				}
 				if strings.HasPrefix(tc.name, "new") && time.Since(start) > 2*time.Second {
@@ -232,7 +234,7 @@ func TestWritesAreAllOrNone(t *testing.T) {
 		case planted.Load():
 			won++
 			key, _ := os.ReadFile(filepath.Join(wd, "in.key.pem"))
-			if r.code != exitBadInput || strings.Join(names, " ") != "in.key.pem in.pfx" || string(key) != "planted\n" {
+			if r.code != cmdutil.ExitBadInput || strings.Join(names, " ") != "in.key.pem in.pfx" || string(key) != "planted\n" {
 				t.Fatalf("attempt %d: the file planted before the commit: exit %d, files %v, key %q; want 3, only the planted file, untouched", attempt, r.code, names, key)
 			}
 		default:

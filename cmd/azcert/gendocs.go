@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // manDate is the date printed in generated man pages; fixed, so the
@@ -19,7 +21,7 @@ var manDate = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // newGenDocsCmd is a hidden command for the release: it writes the
 // Markdown reference (docs/reference) and the man pages from the command
 // tree. TestReferenceUpToDate checks the committed reference against it.
-func newGenDocsCmd(f *factory) *cobra.Command {
+func newGenDocsCmd(f *cmdutil.Factory) *cobra.Command {
 	var markdown, man string
 	cmd := &cobra.Command{
 		Use:    "gen-docs [--markdown DIR] [--man DIR]",
@@ -28,7 +30,7 @@ func newGenDocsCmd(f *factory) *cobra.Command {
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if markdown == "" && man == "" {
-				return usageErrorf("give --markdown DIR and/or --man DIR")
+				return cmdutil.UsageErrorf("give --markdown DIR and/or --man DIR")
 			}
 			if markdown != "" {
 				if err := genMarkdown(markdown); err != nil {
@@ -50,7 +52,7 @@ func newGenDocsCmd(f *factory) *cobra.Command {
 
 // docsRoot builds the command tree as users see it, with neutral streams.
 func docsRoot() *cobra.Command {
-	f := &factory{IO: &iostreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, colorOff: true}, Now: time.Now, lookupEnv: os.LookupEnv}
+	f := &cmdutil.Factory{IO: &cmdutil.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, ColorOff: true}, Now: time.Now, LookupEnv: os.LookupEnv}
 	root := newRootCmd(f)
 	root.DisableAutoGenTag = true
 	root.InitDefaultCompletionCmd()

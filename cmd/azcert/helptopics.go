@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // Help topics are commands without Run: cobra lists them under
@@ -150,7 +152,7 @@ func newHelpCmd() *cobra.Command {
 			cmd, rest, err := c.Root().Find(args)
 			if err != nil || cmd == nil || len(rest) > 0 {
 				topic := strings.Join(args, " ")
-				e := usageErrorf("unknown help topic %q", topic)
+				e := cmdutil.UsageErrorf("unknown help topic %q", topic)
 				parent := c.Root()
 				if cmd != nil && err == nil {
 					parent = cmd
@@ -160,10 +162,10 @@ func newHelpCmd() *cobra.Command {
 				}
 				if len(args) > 0 {
 					if sugg := parent.SuggestionsFor(args[len(args)-1]); len(sugg) > 0 {
-						return withHint(e, "did you mean 'azcert help %s'?", strings.TrimPrefix(parent.CommandPath()+" "+sugg[0], "azcert "))
+						return cmdutil.WithHint(e, "did you mean 'azcert help %s'?", strings.TrimPrefix(parent.CommandPath()+" "+sugg[0], "azcert "))
 					}
 				}
-				return withHint(e, "run 'azcert help' for the commands and topics")
+				return cmdutil.WithHint(e, "run 'azcert help' for the commands and topics")
 			}
 			cmd.InitDefaultHelpFlag()
 			cmd.InitDefaultVersionFlag()

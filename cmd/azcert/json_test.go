@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // camelCase is the one key style of -o json (docs/json-output.md): a
@@ -155,7 +157,7 @@ func TestJSONStyle(t *testing.T) {
 		defer cancel()
 		out := &lockedBuffer{}
 		f, _, _ := testFactory(t, "", nil, nil)
-		f.IO.Out, f.ctx = out, ctx
+		f.IO.Out, f.Ctx = out, ctx
 		done := make(chan int, 1)
 		go func() {
 			done <- run([]string{"emulator", "--listen", "127.0.0.1:0", "--ca-out", "emu-ca.pem", "-o", "json"}, f)
@@ -177,7 +179,7 @@ func TestJSONStyle(t *testing.T) {
 	})
 
 	var missing []string
-	for _, c := range leafCommands(newRootCmd(&factory{IO: &iostreams{}})) {
+	for _, c := range leafCommands(newRootCmd(&cmdutil.Factory{IO: &cmdutil.IOStreams{}})) {
 		if !ran[c] {
 			missing = append(missing, c)
 		}
@@ -186,7 +188,7 @@ func TestJSONStyle(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("no JSON run for: %s (add one above)", strings.Join(missing, ", "))
 	}
-	if !slices.Contains(leafCommands(newRootCmd(&factory{IO: &iostreams{}})), "apim upload") {
+	if !slices.Contains(leafCommands(newRootCmd(&cmdutil.Factory{IO: &cmdutil.IOStreams{}})), "apim upload") {
 		t.Error("leafCommands does not see the group commands")
 	}
 }

@@ -7,14 +7,17 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 )
 
 type listOptions struct {
-	mgmt    mgmtOptions
+	mgmt    cmdutil.MgmtFlags
 	service string
 }
 
-func newListCmd(f *factory) *cobra.Command {
+func newListCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &listOptions{}
 	cmd := &cobra.Command{
 		Use:   "list --subscription <id> [--service <name>]",
@@ -30,7 +33,7 @@ come back as PKCS#12 blobs; they are read too.`,
 			return runList(f, cmd, opts)
 		},
 	}
-	addMgmtFlags(cmd, &opts.mgmt)
+	cmdutil.AddMgmtFlags(cmd, &opts.mgmt, secret.InSyntax)
 	cmd.Flags().StringVar(&opts.service, "service", "", "cloud service (hosted service) name")
 	return cmd
 }
@@ -44,21 +47,21 @@ type listEntry struct {
 	Auth       bool       `json:"usedForThisCall,omitempty"`
 }
 
-func runList(f *factory, cmd *cobra.Command, opts *listOptions) error {
-	sess, err := f.connect(cmd, &opts.mgmt)
+func runList(f *cmdutil.Factory, cmd *cobra.Command, opts *listOptions) error {
+	sess, err := connectMgmt(cmd, f, &opts.mgmt)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(cmd, &opts.mgmt)
+	ctx, cancel := opts.mgmt.Conn.WithTimeout(cmd.Context())
 	defer cancel()
 	entries := []listEntry{}
 	if opts.service == "" {
-		certs, err := sess.client.ListManagementCertificates(ctx)
+		certs, err := sess.Client.ListManagementCertificates(ctx)
 		if err != nil {
 			return azureHint(fmt.Errorf("listing management certificates: %w", err), sess)
 		}
 		for _, c := range certs {
-			e := listEntry{Thumbprint: c.Thumbprint, Auth: c.Thumbprint == sess.authThumb}
+			e := listEntry{Thumbprint: c.Thumbprint, Auth: c.Thumbprint == sess.AuthThumb}
 			if !c.Created.IsZero() {
 				t := c.Created.UTC()
 				e.Created = &t
@@ -67,7 +70,7 @@ func runList(f *factory, cmd *cobra.Command, opts *listOptions) error {
 			entries = append(entries, e)
 		}
 	} else {
-		certs, err := sess.client.ListServiceCertificates(ctx, opts.service)
+		certs, err := sess.Client.ListServiceCertificates(ctx, opts.service)
 		if err != nil {
 			return azureHint(fmt.Errorf("listing the certificates of %s: %w", opts.service, err), sess)
 		}
@@ -77,11 +80,11 @@ func runList(f *factory, cmd *cobra.Command, opts *listOptions) error {
 			entries = append(entries, e)
 		}
 	}
-	if f.json() {
-		return writeJSON(f, entries)
+	if f.JSON() {
+		return cmdutil.WriteJSON(f.IO.Out, entries)
 	}
 	if len(entries) == 0 {
-		f.IO.notef("no certificates")
+		f.IO.Notef("no certificates")
 		return nil
 	}
 	w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
@@ -91,7 +94,7 @@ func runList(f *factory, cmd *cobra.Command, opts *listOptions) error {
 		fmt.Fprintln(w, "THUMBPRINT\tEXPIRES\tSUBJECT")
 	}
 	for _, e := range entries {
-		exp, subj := "-", printable(e.Subject)
+		exp, subj := "-", cmdutil.Printable(e.Subject)
 		if e.NotAfter != nil {
 			exp = e.NotAfter.Format(time.DateOnly)
 		}
@@ -106,9 +109,9 @@ func runList(f *factory, cmd *cobra.Command, opts *listOptions) error {
 			if e.Created != nil {
 				created = e.Created.Format(time.DateOnly)
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", printable(e.Thumbprint), created, exp, subj)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cmdutil.Printable(e.Thumbprint), created, exp, subj)
 		} else {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", printable(e.Thumbprint), exp, subj)
+			fmt.Fprintf(w, "%s\t%s\t%s\n", cmdutil.Printable(e.Thumbprint), exp, subj)
 		}
 	}
 	return w.Flush()

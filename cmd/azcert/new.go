@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
 )
@@ -29,7 +30,7 @@ type newOptions struct {
 	password         string
 }
 
-func newNewCmd(f *factory) *cobra.Command {
+func newNewCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &newOptions{}
 	cmd := &cobra.Command{
 		Use:   "new <domain> [<domain>...]",
@@ -97,7 +98,7 @@ is checked before any key is generated.`,
   azcert new contoso.net --password env:PW -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("give at least one domain name, e.g. azcert new contoso.net")
+				return cmdutil.UsageErrorf("give at least one domain name, e.g. azcert new contoso.net")
 			}
 			return nil
 		},
@@ -118,7 +119,7 @@ is checked before any key is generated.`,
 	fl.BoolVar(&opts.force, "force", false, "overwrite existing files")
 	fl.StringVar(&opts.pfxProfile, "pfx-profile", string(export.ProfileCompat), "PFX encryption: compat (3DES, every Windows and Azure) or modern (AES-256; not Cloud Services)")
 	fl.StringVar(&opts.cerFormat, "cer-format", "der", "encoding of the .cer: der or pem")
-	fl.StringVar(&opts.password, "password", "", "password source for the .pfx: "+passwordSyntax)
+	fl.StringVar(&opts.password, "password", "", "password source for the .pfx: "+secret.Syntax)
 	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(certgen.PurposeNames(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("pfx-profile", cobra.FixedCompletions([]string{"compat", "modern"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("cer-format", cobra.FixedCompletions([]string{"der", "pem"}, cobra.ShellCompDirectiveNoFileComp))
@@ -142,21 +143,21 @@ type newResult struct {
 	Files        map[string]string `json:"files"`
 }
 
-func runNew(f *factory, cmd *cobra.Command, opts *newOptions) error {
+func runNew(f *cmdutil.Factory, cmd *cobra.Command, opts *newOptions) error {
 	// Usage first: values that are not one of the choices.
 	purpose, err := certgen.ParsePurpose(opts.purpose)
 	if err != nil {
-		return &usageError{fmt.Errorf("--for: %w", err)}
+		return &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
 	}
 	profile, err := export.ParseProfile(opts.pfxProfile)
 	if err != nil {
-		return &usageError{fmt.Errorf("--pfx-profile: %w", err)}
+		return &cmdutil.UsageError{Err: fmt.Errorf("--pfx-profile: %w", err)}
 	}
 	if opts.cerFormat != "der" && opts.cerFormat != "pem" {
-		return usageErrorf("--cer-format %q: want der or pem", opts.cerFormat)
+		return cmdutil.UsageErrorf("--cer-format %q: want der or pem", opts.cerFormat)
 	}
 	if cmd.Flags().Changed("days") && cmd.Flags().Changed("not-after") {
-		return usageErrorf("--days and --not-after both set the end of validity; give one")
+		return cmdutil.UsageErrorf("--days and --not-after both set the end of validity; give one")
 	}
 
 	// Bad input: names, key size, validity, files. All before any key.
@@ -171,26 +172,26 @@ func runNew(f *factory, cmd *cobra.Command, opts *newOptions) error {
 		Purpose:          purpose,
 		AllowAzureDomain: opts.allowAzureDomain,
 		Now:              now,
-		Rand:             f.randSource,
+		Rand:             f.RandSource,
 	}
 	if opts.notAfter != "" {
 		t, err := parseDate(opts.notAfter)
 		if err != nil {
-			return inputErrorf("--not-after: %w", err)
+			return cmdutil.InputErrorf("--not-after: %w", err)
 		}
 		req.NotAfter = t
 	} else {
 		if opts.days <= 0 {
-			return inputErrorf("--days %d: the certificate must be valid for at least one day", opts.days)
+			return cmdutil.InputErrorf("--days %d: the certificate must be valid for at least one day", opts.days)
 		}
 		if opts.days > 100*365 {
-			return inputErrorf("--days %d: more than 100 years is not a validity period X.509 tools handle well", opts.days)
+			return cmdutil.InputErrorf("--days %d: more than 100 years is not a validity period X.509 tools handle well", opts.days)
 		}
 		req.NotAfter = now.Add(time.Duration(opts.days) * 24 * time.Hour)
 	}
 	if err := req.Validate(); err != nil {
 		if _, ok := err.(*certgen.AzureDomainError); ok {
-			return withHint(err, "use your custom domain (e.g. contoso.net) and point it at the Azure name with a CNAME; --allow-azure-domain overrides this check")
+			return cmdutil.WithHint(err, "use your custom domain (e.g. contoso.net) and point it at the Azure name with a CNAME; --allow-azure-domain overrides this check")
 		}
 		return err
 	}
@@ -199,7 +200,7 @@ func runNew(f *factory, cmd *cobra.Command, opts *newOptions) error {
 	if base == "" {
 		base = defaultBaseName(names[0])
 	} else if strings.ContainsAny(base, `/\`) || base == "." || base == ".." {
-		return inputErrorf("--name %q: give a file name without a directory; use --out-dir for the directory", base)
+		return cmdutil.InputErrorf("--name %q: give a file name without a directory; use --out-dir for the directory", base)
 	}
 	path := func(ext string) string { return filepath.Join(opts.outDir, base+ext) }
 	files := map[string]string{"pfx": path(".pfx"), "cer": path(".cer")}
@@ -221,22 +222,22 @@ func runNew(f *factory, cmd *cobra.Command, opts *newOptions) error {
 		return err
 	}
 
-	pw, err := f.resolvePassword(passwordRequest{
-		flag: "password", spec: opts.password, envVar: "AZCERT_PASSWORD",
-		purpose: filepath.Base(files["pfx"]), create: true, allowGenerate: true,
+	pw, err := secret.Resolve(f, secret.Request{
+		Flag: "password", Spec: opts.password, EnvVar: "AZCERT_PASSWORD",
+		Purpose: filepath.Base(files["pfx"]), Create: true, AllowGenerate: true,
 	})
 	if err != nil {
 		return err
 	}
 
-	if f.debug {
+	if f.Debug {
 		fmt.Fprintf(f.IO.ErrOut, "azcert: debug: generating a %d-bit RSA key\n", opts.keySize)
 	}
 	res, err := certgen.Generate(req)
 	if err != nil {
 		return err
 	}
-	pfx, err := export.EncodePFX(res.Key, res.Cert, nil, export.PFXOptions{Profile: profile, Password: pw.value, Rand: f.randSource})
+	pfx, err := export.EncodePFX(res.Key, res.Cert, nil, export.PFXOptions{Profile: profile, Password: pw.Value, Rand: f.RandSource})
 	if err != nil {
 		return err
 	}
@@ -257,8 +258,8 @@ func runNew(f *factory, cmd *cobra.Command, opts *newOptions) error {
 			export.File{Path: files["certPem"], Data: export.CertPEM(res.Cert), Mode: export.ModePublic},
 			export.File{Path: files["keyPem"], Data: keyPEM, Mode: export.ModeSecret})
 	}
-	if pw.generated {
-		out = append(out, export.File{Path: files["password"], Data: []byte(pw.value + "\n"), Mode: export.ModeSecret})
+	if pw.Generated {
+		out = append(out, export.File{Path: files["password"], Data: []byte(pw.Value + "\n"), Mode: export.ModeSecret})
 	}
 	if err := export.WriteFiles(out, opts.force); err != nil {
 		return err
@@ -284,28 +285,28 @@ func runNew(f *factory, cmd *cobra.Command, opts *newOptions) error {
 	if !idn {
 		r.NamesUnicode = nil
 	}
-	if f.json() {
-		return writeJSON(f, r)
+	if f.JSON() {
+		return cmdutil.WriteJSON(f.IO.Out, r)
 	}
-	if f.quiet {
+	if f.Quiet {
 		_, err := fmt.Fprintln(f.IO.Out, r.Thumbprint)
 		return err
 	}
-	printNewText(f, r, names, pw.generated)
+	printNewText(f, r, names, pw.Generated)
 	printPurposeNote(f, purpose, files)
 	return nil
 }
 
 // printPurposeNote tells, on stderr, what to do with the files of a
 // certificate for the purpose, and warns where a file is dangerous.
-func printPurposeNote(f *factory, purpose certgen.Purpose, files map[string]string) {
+func printPurposeNote(f *cmdutil.Factory, purpose certgen.Purpose, files map[string]string) {
 	switch purpose {
 	case certgen.PurposeManagement:
-		f.IO.warnf("anyone holding %s can manage every subscription this certificate is registered with; keep it secret and register only %s", files["pfx"], files["cer"])
+		f.IO.Warnf("anyone holding %s can manage every subscription this certificate is registered with; keep it secret and register only %s", files["pfx"], files["cer"])
 	case certgen.PurposeAPIMBackend:
-		f.IO.notef("API Management presents this certificate to the back end: upload %s to it (azcert apim upload --help) and make the back end trust %s", files["pfx"], files["cer"])
+		f.IO.Notef("API Management presents this certificate to the back end: upload %s to it (azcert apim upload --help) and make the back end trust %s", files["pfx"], files["cer"])
 	case certgen.PurposeClient:
-		f.IO.notef("the caller presents %s; API Management accepts it once a policy checks the thumbprint of %s (azcert policy apim --help)", files["pfx"], files["cer"])
+		f.IO.Notef("the caller presents %s; API Management accepts it once a policy checks the thumbprint of %s (azcert policy apim --help)", files["pfx"], files["cer"])
 	}
 }
 
@@ -317,9 +318,9 @@ func orList(s []string) string {
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
-func printNewText(f *factory, r newResult, names []certgen.Name, generated bool) {
+func printNewText(f *cmdutil.Factory, r newResult, names []certgen.Name, generated bool) {
 	w := f.IO.Out
-	l := f.IO.outLabel()
+	l := f.IO.OutLabel()
 	var shown []string
 	for _, n := range names {
 		if n.IsIDN() {
@@ -364,13 +365,4 @@ func parseDate(s string) (time.Time, error) {
 		return t.Add(24*time.Hour - time.Second), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date: want YYYY-MM-DD or RFC 3339 (2027-06-30T12:00:00Z)", s)
-}
-
-// writeJSON prints v as the one JSON value of -o json (docs/json-output.md):
-// indented, and with <, > and & as themselves (policy XML stays readable).
-func writeJSON(f *factory, v any) error {
-	e := json.NewEncoder(f.IO.Out)
-	e.SetIndent("", "  ")
-	e.SetEscapeHTML(false)
-	return e.Encode(v)
 }

@@ -5,17 +5,20 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/check"
 	"github.com/azcert/azcert/pkg/export"
 )
 
-func newPolicyCmd(f *factory) *cobra.Command {
+func newPolicyCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy <command>",
 		Short: "Print Azure policies that check certificates",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf("give a policy kind, e.g. azcert policy apim --help")
+			return cmdutil.UsageErrorf("give a policy kind, e.g. azcert policy apim --help")
 		},
 	}
 	cmd.AddCommand(newPolicyAPIMCmd(f))
@@ -33,7 +36,7 @@ type policyOptions struct {
 	verifyChain bool
 }
 
-func newPolicyAPIMCmd(f *factory) *cobra.Command {
+func newPolicyAPIMCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &policyOptions{}
 	cmd := &cobra.Command{
 		Use:   "apim {--thumbprint <T>... | --cert <file>... | --uploaded}",
@@ -77,30 +80,30 @@ XML comes as one string: {"policy": "<policies>..."}.`,
 	fl.IntVar(&opts.status, "status", 401, "HTTP status of the rejection (4xx)")
 	fl.BoolVar(&opts.fragment, "fragment", false, "print only the check, not a whole <policies> document")
 	fl.BoolVar(&opts.verifyChain, "verify-chain", false, "also require a valid chain (context.Request.Certificate.Verify()); self-signed certificates then need their CA uploaded")
-	fl.StringVar(&opts.inPassword, "in-password", "", "password source when a --cert is a .pfx: "+inPasswordSyntax)
-	_ = cmd.MarkFlagFilename("cert", certExts...)
+	fl.StringVar(&opts.inPassword, "in-password", "", "password source when a --cert is a .pfx: "+secret.InSyntax)
+	_ = cmd.MarkFlagFilename("cert", cmdutil.CertExts...)
 	_ = cmd.RegisterFlagCompletionFunc("style", cobra.FixedCompletions([]string{"choose", "validate"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func runPolicyAPIM(f *factory, cmd *cobra.Command, opts *policyOptions) error {
+func runPolicyAPIM(f *cmdutil.Factory, cmd *cobra.Command, opts *policyOptions) error {
 	if opts.uploaded && (len(opts.thumbprints) > 0 || len(opts.certs) > 0) {
-		return usageErrorf("--uploaded accepts the uploaded certificates; it does not combine with --thumbprint or --cert")
+		return cmdutil.UsageErrorf("--uploaded accepts the uploaded certificates; it does not combine with --thumbprint or --cert")
 	}
 	if !opts.uploaded && len(opts.thumbprints) == 0 && len(opts.certs) == 0 {
-		return usageErrorf("give --thumbprint, --cert or --uploaded")
+		return cmdutil.UsageErrorf("give --thumbprint, --cert or --uploaded")
 	}
 	if opts.style != string(check.StyleChoose) && opts.style != string(check.StyleValidate) {
-		return usageErrorf("--style %q: want choose or validate", opts.style)
+		return cmdutil.UsageErrorf("--style %q: want choose or validate", opts.style)
 	}
 	if opts.uploaded && opts.style == string(check.StyleValidate) {
-		return usageErrorf("--uploaded works with --style choose; validate-client-certificate needs thumbprints")
+		return cmdutil.UsageErrorf("--uploaded works with --style choose; validate-client-certificate needs thumbprints")
 	}
 	if opts.verifyChain && opts.style == string(check.StyleValidate) {
-		return usageErrorf("--verify-chain is for --style choose; with validate, the policy's validate-trust does that")
+		return cmdutil.UsageErrorf("--verify-chain is for --style choose; with validate, the policy's validate-trust does that")
 	}
 	if opts.status < 400 || opts.status > 499 {
-		return usageErrorf("--status %d: want a 4xx status such as 401 or 403", opts.status)
+		return cmdutil.UsageErrorf("--status %d: want a 4xx status such as 401 or 403", opts.status)
 	}
 	var thumbs []string
 	seen := map[string]bool{}
@@ -113,15 +116,15 @@ func runPolicyAPIM(f *factory, cmd *cobra.Command, opts *policyOptions) error {
 	for _, t := range opts.thumbprints {
 		p, err := export.ParseThumbprint(t)
 		if err != nil || len(p.Sum) != 20 {
-			return usageErrorf("--thumbprint %q: want 40 hex digits (SHA-1; API Management compares SHA-1 thumbprints)", t)
+			return cmdutil.UsageErrorf("--thumbprint %q: want 40 hex digits (SHA-1; API Management compares SHA-1 thumbprints)", t)
 		}
 		if p.Stripped {
-			f.IO.warnf("--thumbprint: removed invisible characters (as copied from the Windows certificate dialog)")
+			f.IO.Warnf("--thumbprint: removed invisible characters (as copied from the Windows certificate dialog)")
 		}
 		addThumb(export.FormatThumbprint(p.Sum, export.SHA1, export.FormatAzure))
 	}
 	for _, c := range opts.certs {
-		b, err := f.loadInput(cmd.Context(), c, opts.inPassword, 0)
+		b, err := input.Load(cmd.Context(), f, c, opts.inPassword, 0)
 		if err != nil {
 			return err
 		}
@@ -132,10 +135,10 @@ func runPolicyAPIM(f *factory, cmd *cobra.Command, opts *policyOptions) error {
 		Status: opts.status, Fragment: opts.fragment, VerifyChain: opts.verifyChain,
 	})
 	if err != nil {
-		return &usageError{err}
+		return &cmdutil.UsageError{Err: err}
 	}
-	if f.json() {
-		return writeJSON(f, struct {
+	if f.JSON() {
+		return cmdutil.WriteJSON(f.IO.Out, struct {
 			Policy string `json:"policy"`
 		}{string(out)})
 	}

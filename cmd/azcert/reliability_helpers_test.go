@@ -24,6 +24,7 @@ import (
 
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
@@ -125,10 +126,10 @@ func makeRelFixtures(dir string) (*relFixtures, error) {
 	fx := &relFixtures{dir: dir}
 	runNew := func(args ...string) error {
 		var out, errOut bytes.Buffer
-		f := &factory{
-			IO:  &iostreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, colorOff: true},
+		f := &cmdutil.Factory{
+			IO:  &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, ColorOff: true},
 			Now: time.Now,
-			lookupEnv: func(k string) (string, bool) {
+			LookupEnv: func(k string) (string, bool) {
 				if k == "RELPW" {
 					return relPassword, true
 				}
@@ -393,7 +394,7 @@ const invokeBound = 60 * time.Second
 
 // invoke runs azcert in process with the given stdin and environment,
 // catching a panic and a hang, and measuring time and allocation.
-func invoke(t *testing.T, args []string, stdin io.Reader, env map[string]string, edit func(*factory)) invocation {
+func invoke(t *testing.T, args []string, stdin io.Reader, env map[string]string, edit func(*cmdutil.Factory)) invocation {
 	t.Helper()
 	f, out, errOut := testFactory(t, "", nil, env)
 	if stdin != nil {
@@ -401,8 +402,8 @@ func invoke(t *testing.T, args []string, stdin io.Reader, env map[string]string,
 	}
 	// The fixtures are made with the real clock; judge them by it.
 	f.Now = time.Now
-	f.mgmtOptions = fastRetries
-	f.apimOptions = func(o *apimclient.Options) { o.RetryDelay = time.Millisecond }
+	f.MgmtOptions = fastRetries
+	f.APIMOptions = func(o *apimclient.Options) { o.RetryDelay = time.Millisecond }
 	if edit != nil {
 		edit(f)
 	}

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // TestRemediesRunAsPrinted runs every command that check's findings and
@@ -86,20 +88,20 @@ func TestRemediesRunAsPrinted(t *testing.T) {
 		// the command says prompt, so answer it there.
 		// Without prompt the command must run with no terminal at all, as in
 		// a pipeline.
-		edit := func(f *factory) {}
+		edit := func(f *cmdutil.Factory) {}
 		if strings.Contains(cmd, "prompt") {
-			edit = func(f *factory) {
+			edit = func(f *cmdutil.Factory) {
 				f.IO.InTTY, f.IO.ErrTTY = true, true
-				f.IO.readPassword = func() ([]byte, error) { return []byte(relPassword), nil }
+				f.IO.ReadPassword = func() ([]byte, error) { return []byte(relPassword), nil }
 			}
 		}
 		res := invoke(t, argv[1:], nil, env, edit)
 		if res.code != 0 {
 			t.Fatalf("the remedy %q (for %s of %v) failed: exit %d\n%s", cmd, j.rule, j.args, res.code, res.stderr)
 		}
-		again := invoke(t, append(j.recheck(argv), "-o", "json"), nil, env, func(f *factory) {
+		again := invoke(t, append(j.recheck(argv), "-o", "json"), nil, env, func(f *cmdutil.Factory) {
 			f.IO.InTTY, f.IO.ErrTTY = true, true
-			f.IO.readPassword = func() ([]byte, error) { return []byte(relPassword), nil }
+			f.IO.ReadPassword = func() ([]byte, error) { return []byte(relPassword), nil }
 		})
 		if !strings.Contains(again.stdout, `"id": "`+j.rule+`",`+"\n"+`      "level": "PASS"`) {
 			t.Errorf("after %q, %s still does not pass:\n%s", cmd, j.rule, again.stdout)
@@ -108,8 +110,8 @@ func TestRemediesRunAsPrinted(t *testing.T) {
 
 	// The hint of a service-certificate upload refused for AES.
 	r := invoke(t, []string{"upload", "my site.pfx", "--service", "web", "--in-password", "env:RELPW"}, nil, env, nil)
-	if r.code != exitAzure {
-		t.Fatalf("upload of an AES .pfx: exit %d, want %d\n%s", r.code, exitAzure, r.stderr)
+	if r.code != cmdutil.ExitAzure {
+		t.Fatalf("upload of an AES .pfx: exit %d, want %d\n%s", r.code, cmdutil.ExitAzure, r.stderr)
 	}
 	_, hint, ok := strings.Cut(r.stderr, "azcert: hint: re-encrypt it for Cloud Services: ")
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
@@ -35,10 +36,10 @@ func TestRetriesAreVisible(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			emu.srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 10})
-			r := invoke(t, tt.args, nil, emu.env, func(f *factory) { f.IO.ErrTTY = tt.tty })
+			r := invoke(t, tt.args, nil, emu.env, func(f *cmdutil.Factory) { f.IO.ErrTTY = tt.tty })
 			emu.srv.ClearFaults()
-			if r.code != exitAzureUnrch {
-				t.Fatalf("exit %d, want %d\n%s", r.code, exitAzureUnrch, r.stderr)
+			if r.code != cmdutil.ExitAzureUnreachable {
+				t.Fatalf("exit %d, want %d\n%s", r.code, cmdutil.ExitAzureUnreachable, r.stderr)
 			}
 			var notes []string
 			for _, l := range strings.Split(r.stderr, "\n") {

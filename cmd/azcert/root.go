@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,75 +15,42 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	"github.com/azcert/azcert/internal/httplimit"
 	"github.com/azcert/azcert/internal/retrynote"
-	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
-// factory is what commands get from the outside world: streams, clock,
-// environment and the global options. Tests build their own.
-type factory struct {
-	IO        *iostreams
-	Now       func() time.Time
-	lookupEnv func(string) (string, bool)
-	// mgmtOptions, if set, adjusts the Service Management client options
-	// (tests shorten retry delays with it).
-	mgmtOptions func(*mgmtclient.Options)
-	// apimOptions, if set, adjusts the API Management client options.
-	apimOptions func(*apimclient.Options)
-	// randSource overrides crypto/rand for key generation in tests; nil in production.
-	randSource io.Reader
-	// ctx, if set, is the context commands run in (tests cancel it to stop
-	// a long-running command such as the emulator); nil means Background.
-	ctx context.Context
-
-	output  string
-	config  string
-	noColor bool
-	quiet   bool
-	debug   bool
-
-	// started is set once cobra has parsed and validated the command line,
-	// so errors before that are usage errors.
-	started bool
+// newSystemFactory is the Factory of a real run: the process's streams,
+// the clock, the environment and the real Azure clients.
+func newSystemFactory() *cmdutil.Factory {
+	return &cmdutil.Factory{IO: cmdutil.SystemStreams(), Now: time.Now, LookupEnv: os.LookupEnv}
 }
 
-func newSystemFactory() *factory {
-	return &factory{IO: systemStreams(), Now: time.Now, lookupEnv: os.LookupEnv}
+// connectMgmt connects to Service Management with a command's flags.
+func connectMgmt(cmd *cobra.Command, f *cmdutil.Factory, o *cmdutil.MgmtFlags) (*cmdutil.MgmtSession, error) {
+	o.Conn.CloudChanged = cmd.Flags().Changed("cloud")
+	return f.ServiceManagement(cmd.Context(), o)
 }
-
-// setting reads an AZCERT_* variable that stands in for a flag. One set
-// to "" counts as unset, so CI templates that expand a missing value to
-// nothing fall back to the next source.
-func (f *factory) setting(k string) (string, bool) {
-	v, _ := f.lookupEnv(k)
-	return v, v != ""
-}
-
-// json reports whether -o json was asked for.
-func (f *factory) json() bool { return f.output == "json" }
 
 // run executes azcert with args and returns the exit code. It is the only
 // place that turns errors into exit codes and prints them.
-func run(args []string, f *factory) int {
+func run(args []string, f *cmdutil.Factory) int {
+	connect.Install(f)
 	root := newRootCmd(f)
 	root.SetArgs(args)
-	ctx := f.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	cmd, err := root.ExecuteContextC(ctx)
+	cmd, err := root.ExecuteContextC(f.Context())
 	if err == nil {
-		return exitOK
+		return cmdutil.ExitOK
 	}
 	err = retryHint(cmd, err)
-	if !f.started {
-		var u *usageError
+	if !f.Started {
+		var u *cmdutil.UsageError
 		if !errors.As(err, &u) {
-			err = &usageError{err}
+			err = &cmdutil.UsageError{Err: err}
 		}
-		var h *hintError
+		var h *cmdutil.HintError
 		switch {
 		case errors.As(err, &h):
 			// The error brought its own advice (a flag suggestion).
@@ -92,42 +58,42 @@ func run(args []string, f *factory) int {
 			err = unknownCommand(root, args, err)
 		default:
 			if dash := dashedName(args); dash != "" && strings.Contains(err.Error(), "unknown shorthand flag") {
-				err = withHint(err, "%s is read as a flag; to pass it as a name, put -- before it: azcert %s-- %s", dash, commandPathFor(root, args), dash)
+				err = cmdutil.WithHint(err, "%s is read as a flag; to pass it as a name, put -- before it: azcert %s-- %s", dash, commandPathFor(root, args), dash)
 			} else if !strings.Contains(err.Error(), "--help") {
-				err = withHint(err, "run 'azcert %s--help' for usage", commandPathFor(root, args))
+				err = cmdutil.WithHint(err, "run 'azcert %s--help' for usage", commandPathFor(root, args))
 			}
 		}
 	}
-	printError(f.IO, err)
-	return exitCode(err)
+	cmdutil.PrintError(f.IO, err)
+	return cmdutil.ExitCode(err)
 }
 
 // retryHint adds, to an error that means Azure stayed unavailable through
 // the retries (exit 6), the two flags that bound them with their values.
 func retryHint(cmd *cobra.Command, err error) error {
-	var h *hintError
-	if cmd == nil || exitCode(err) != exitAzureUnrch || errors.As(err, &h) || errors.As(err, new(*httplimit.TooLargeError)) {
+	var h *cmdutil.HintError
+	if cmd == nil || cmdutil.ExitCode(err) != cmdutil.ExitAzureUnreachable || errors.As(err, &h) || errors.As(err, new(*httplimit.TooLargeError)) {
 		return err
 	}
 	if retrynote.Untrusted(err) {
-		return withHint(err, "the server's certificate is not trusted: for the emulator, give --ca-file with the file its --ca-out wrote (or AZCERT_CA_FILE); behind a TLS-inspecting proxy, its CA certificate")
+		return cmdutil.WithHint(err, "the server's certificate is not trusted: for the emulator, give --ca-file with the file its --ca-out wrote (or AZCERT_CA_FILE); behind a TLS-inspecting proxy, its CA certificate")
 	}
 	r, t := cmd.Flags().Lookup("retries"), cmd.Flags().Lookup("timeout")
 	if r == nil || t == nil {
 		return err
 	}
-	return withHint(err, "Azure may be busy: raise --retries (now %s) or --timeout (now %s), or try again later", r.Value, t.Value)
+	return cmdutil.WithHint(err, "Azure may be busy: raise --retries (now %s) or --timeout (now %s), or try again later", r.Value, t.Value)
 }
 
 // retryNote is the OnRetry of the Azure clients: one stderr line per retry
 // on a terminal (not with --quiet), or always with --debug; nothing in
 // pipelines, whose logs would fill with back-off noise.
-func (f *factory) retryNote() func(mgmtclient.RetryInfo) {
-	if !f.debug && (!f.IO.ErrTTY || f.quiet) {
+func retryNote(f *cmdutil.Factory) func(mgmtclient.RetryInfo) {
+	if !f.Debug && (!f.IO.ErrTTY || f.Quiet) {
 		return nil
 	}
 	return func(r mgmtclient.RetryInfo) {
-		fmt.Fprintf(f.IO.ErrOut, "azcert: %s\n", printable(r.String()))
+		fmt.Fprintf(f.IO.ErrOut, "azcert: %s\n", cmdutil.Printable(r.String()))
 	}
 }
 
@@ -150,7 +116,7 @@ func unknownCommand(root *cobra.Command, args []string, err error) error {
 		}
 		parent = next
 	}
-	e := usageErrorf("%s", strings.TrimSpace(msg))
+	e := cmdutil.UsageErrorf("%s", strings.TrimSpace(msg))
 	if parent.SuggestionsMinimumDistance <= 0 {
 		parent.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply
 	}
@@ -158,9 +124,9 @@ func unknownCommand(root *cobra.Command, args []string, err error) error {
 		for i, s := range sugg {
 			sugg[i] = "'" + parent.CommandPath() + " " + s + "'"
 		}
-		return withHint(e, "did you mean %s?", strings.Join(sugg, " or "))
+		return cmdutil.WithHint(e, "did you mean %s?", strings.Join(sugg, " or "))
 	}
-	return withHint(e, "run '%s --help' for the commands", parent.CommandPath())
+	return cmdutil.WithHint(e, "run '%s --help' for the commands", parent.CommandPath())
 }
 
 func findSub(c *cobra.Command, name string) *cobra.Command {
@@ -175,7 +141,7 @@ func findSub(c *cobra.Command, name string) *cobra.Command {
 // flagError is cobra's flag error with a suggestion for a mistyped long
 // flag: "unknown flag: --keysize" gets "did you mean --key-size?".
 func flagError(c *cobra.Command, err error) error {
-	uerr := &usageError{err}
+	uerr := &cmdutil.UsageError{Err: err}
 	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
 	if !ok {
 		return uerr
@@ -201,7 +167,7 @@ func flagError(c *cobra.Command, err error) error {
 	if len(best) == 0 {
 		return uerr
 	}
-	return withHint(uerr, "did you mean %s? (run '%s --help' for the flags)", strings.Join(best, " or "), c.CommandPath())
+	return cmdutil.WithHint(uerr, "did you mean %s? (run '%s --help' for the flags)", strings.Join(best, " or "), c.CommandPath())
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes
@@ -260,7 +226,7 @@ both for trying all of it offline.
 Output goes to stdout (text, or JSON with -o json); notes, warnings and
 errors go to stderr. Exit codes are listed by 'azcert help exit-codes'.`
 
-func newRootCmd(f *factory) *cobra.Command {
+func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:           "azcert <command>",
 		Short:         "Certificates for Azure: create, convert, fingerprint, inspect",
@@ -277,15 +243,15 @@ func newRootCmd(f *factory) *cobra.Command {
   # What is in a .pfx, including how it is encrypted
   azcert show contoso.net.pfx --in-password env:PFX_PASSWORD`,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.bindConfig(cmd); err != nil {
-				return &usageError{err}
+			if err := bindConfig(f, cmd); err != nil {
+				return &cmdutil.UsageError{Err: err}
 			}
-			if f.output != "text" && f.output != "json" {
-				return usageErrorf("--output %q: want text or json", f.output)
+			if f.Output != "text" && f.Output != "json" {
+				return cmdutil.UsageErrorf("--output %q: want text or json", f.Output)
 			}
-			f.IO.quiet = f.quiet
-			f.IO.colorOff = f.IO.colorOff || f.noColor
-			f.started = true
+			f.IO.Quiet = f.Quiet
+			f.IO.ColorOff = f.IO.ColorOff || f.NoColor
+			f.Started = true
 			return nil
 		},
 	}
@@ -296,11 +262,11 @@ func newRootCmd(f *factory) *cobra.Command {
 	cmd.SetFlagErrorFunc(flagError)
 
 	pf := cmd.PersistentFlags()
-	pf.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
-	pf.StringVar(&f.config, "config", "", "config file (default $XDG_CONFIG_HOME/azcert/config.yaml)")
-	pf.BoolVar(&f.noColor, "no-color", false, "never color the output (also: NO_COLOR set)")
-	pf.BoolVarP(&f.quiet, "quiet", "q", false, "print only the result and errors")
-	pf.BoolVar(&f.debug, "debug", false, "trace what azcert does on stderr (secrets redacted)")
+	pf.StringVarP(&f.Output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&f.Config, "config", "", "config file (default $XDG_CONFIG_HOME/azcert/config.yaml)")
+	pf.BoolVar(&f.NoColor, "no-color", false, "never color the output (also: NO_COLOR set)")
+	pf.BoolVarP(&f.Quiet, "quiet", "q", false, "print only the result and errors")
+	pf.BoolVar(&f.Debug, "debug", false, "trace what azcert does on stderr (secrets redacted)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	cmd.AddCommand(
@@ -325,17 +291,6 @@ func newRootCmd(f *factory) *cobra.Command {
 	)
 	cmd.SetHelpCommand(newHelpCmd())
 	return cmd
-}
-
-// certExts are the file extensions offered when a command takes a
-// certificate file.
-var certExts = []string{"pfx", "p12", "cer", "crt", "der", "pem"}
-
-// fileArgs completes positional arguments with files of the given extensions.
-func fileArgs(exts ...string) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return exts, cobra.ShellCompDirectiveFilterFileExt
-	}
 }
 
 // unboundFlags are never filled from the environment or the config file:
@@ -369,12 +324,12 @@ func readConfigBounded(v *viper.Viper, path string) error {
 
 // bindConfig is the one place viper is used: flags the user did not set
 // are filled from AZCERT_* variables, then from the config file.
-func (f *factory) bindConfig(cmd *cobra.Command) error {
+func bindConfig(f *cmdutil.Factory, cmd *cobra.Command) error {
 	v := viper.New()
-	path := f.config
+	path := f.Config
 	explicit := path != ""
 	if !explicit {
-		if p, ok := f.setting("AZCERT_CONFIG"); ok {
+		if p, ok := f.Setting("AZCERT_CONFIG"); ok {
 			path, explicit = p, true
 		} else if dir, err := os.UserConfigDir(); err == nil {
 			path = filepath.Join(dir, "azcert", "config.yaml")
@@ -410,7 +365,7 @@ func (f *factory) bindConfig(cmd *cobra.Command) error {
 			return
 		}
 		env := "AZCERT_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
-		val, ok := f.setting(env)
+		val, ok := f.Setting(env)
 		from := env
 		if !ok && v.IsSet(fl.Name) {
 			val, ok, from = v.GetString(fl.Name), true, "config file "+v.ConfigFileUsed()

@@ -9,6 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/check"
 	"github.com/azcert/azcert/pkg/cscfg"
@@ -17,7 +20,7 @@ import (
 )
 
 type rotateOptions struct {
-	mgmt       mgmtOptions
+	mgmt       cmdutil.MgmtFlags
 	domains    []string
 	service    string
 	cscfgFile  string
@@ -32,7 +35,7 @@ type rotateOptions struct {
 	dryRun     bool
 }
 
-func newRotateCmd(f *factory) *cobra.Command {
+func newRotateCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &rotateOptions{}
 	cmd := &cobra.Command{
 		Use:   "rotate <domain>... --service <name> --cscfg <file> --name <certname>",
@@ -58,7 +61,7 @@ the rotation. --dry-run shows the plan and changes nothing.`,
   azcert rotate contoso.net --service contoso-web --cscfg ServiceConfiguration.Cloud.cscfg --name SSL --dry-run`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("give the domain(s) of the new certificate, e.g. azcert rotate contoso.net ...")
+				return cmdutil.UsageErrorf("give the domain(s) of the new certificate, e.g. azcert rotate contoso.net ...")
 			}
 			return nil
 		},
@@ -67,7 +70,7 @@ the rotation. --dry-run shows the plan and changes nothing.`,
 			return runRotate(f, cmd, opts)
 		},
 	}
-	addMgmtFlags(cmd, &opts.mgmt)
+	cmdutil.AddMgmtFlags(cmd, &opts.mgmt, secret.InSyntax)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.service, "service", "", "cloud service (hosted service) name (required)")
 	fl.StringVar(&opts.cscfgFile, "cscfg", "", "service configuration to update (required)")
@@ -75,7 +78,7 @@ the rotation. --dry-run shows the plan and changes nothing.`,
 	fl.StringVar(&opts.role, "role", "", "update only this role")
 	fl.StringVar(&opts.outDir, "out-dir", ".", "directory for the new .pfx and .cer")
 	fl.StringVar(&opts.fileName, "file-name", "", "base name of the new files (default: the first domain)")
-	fl.StringVar(&opts.password, "password", "", "password source for the new .pfx: "+passwordSyntax)
+	fl.StringVar(&opts.password, "password", "", "password source for the new .pfx: "+secret.Syntax)
 	fl.IntVar(&opts.keySize, "key-size", certgen.DefaultKeySize, "RSA key size in bits: 2048, 3072 or 4096")
 	fl.IntVar(&opts.days, "days", 365, "validity in days")
 	fl.StringVar(&opts.pfxProfile, "pfx-profile", string(export.ProfileCompat), "PFX encryption (Cloud Services needs compat)")
@@ -86,18 +89,18 @@ the rotation. --dry-run shows the plan and changes nothing.`,
 	return cmd
 }
 
-func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
+func runRotate(f *cmdutil.Factory, cmd *cobra.Command, opts *rotateOptions) error {
 	for flag, v := range map[string]string{"service": opts.service, "cscfg": opts.cscfgFile, "name": opts.certName} {
 		if v == "" {
-			return usageErrorf("--%s is required", flag)
+			return cmdutil.UsageErrorf("--%s is required", flag)
 		}
 	}
 	profile, err := export.ParseProfile(opts.pfxProfile)
 	if err != nil {
-		return &usageError{fmt.Errorf("--pfx-profile: %w", err)}
+		return &cmdutil.UsageError{Err: fmt.Errorf("--pfx-profile: %w", err)}
 	}
 	if opts.days <= 0 {
-		return inputErrorf("--days %d: the certificate must be valid for at least one day", opts.days)
+		return cmdutil.InputErrorf("--days %d: the certificate must be valid for at least one day", opts.days)
 	}
 	names, err := certgen.ParseNames(opts.domains)
 	if err != nil {
@@ -105,19 +108,19 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 	}
 	now := f.Now()
 	req := certgen.Request{Names: names, KeySize: opts.keySize, Purpose: certgen.PurposeService, Now: now,
-		NotAfter: now.Add(time.Duration(opts.days) * 24 * time.Hour), Rand: f.randSource}
+		NotAfter: now.Add(time.Duration(opts.days) * 24 * time.Hour), Rand: f.RandSource}
 	if err := req.Validate(); err != nil {
 		return err
 	}
 
 	// The .cscfg must declare the name before anything is made.
-	cfgData, err := f.readInput(opts.cscfgFile)
+	cfgData, err := input.Read(f, opts.cscfgFile)
 	if err != nil {
 		return err
 	}
 	entries, err := cscfg.Parse(cfgData)
 	if err != nil {
-		return inputErrorf("%s: %w", opts.cscfgFile, err)
+		return cmdutil.InputErrorf("%s: %w", opts.cscfgFile, err)
 	}
 	var old []cscfg.Entry
 	for _, e := range entries {
@@ -128,9 +131,9 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 	if len(old) == 0 {
 		// Let the editor produce the error that lists the declared names.
 		if _, _, err := cscfg.SetThumbprint(cfgData, opts.certName, opts.role, strings.Repeat("0", 40)); err != nil {
-			return inputErrorf("%s: %w", opts.cscfgFile, err)
+			return cmdutil.InputErrorf("%s: %w", opts.cscfgFile, err)
 		}
-		return inputErrorf("%s declares no certificate %q", opts.cscfgFile, opts.certName)
+		return cmdutil.InputErrorf("%s declares no certificate %q", opts.cscfgFile, opts.certName)
 	}
 
 	base := opts.fileName
@@ -143,7 +146,7 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 	_, statErr := os.Stat(pfxPath)
 	reuse := statErr == nil
 
-	sess, err := f.connect(cmd, &opts.mgmt)
+	sess, err := connectMgmt(cmd, f, &opts.mgmt)
 	if err != nil {
 		return err
 	}
@@ -156,30 +159,30 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 			fmt.Fprintf(w, "1. create %s and %s: RSA %d, %s, %d days, profile %s\n", pfxPath, cerPath, opts.keySize, strings.Join(opts.domains, ", "), opts.days, profile)
 		}
 		fmt.Fprintf(w, "2. check it for a cloud service\n")
-		fmt.Fprintf(w, "3. upload it to cloud service %s (subscription %s) and wait\n", opts.service, sess.subscription)
+		fmt.Fprintf(w, "3. upload it to cloud service %s (subscription %s) and wait\n", opts.service, sess.Subscription)
 		for _, e := range old {
-			fmt.Fprintf(w, "4. set %s in role %s of %s (now %s) to the new thumbprint\n", printable(e.Name), printable(e.Role), opts.cscfgFile, printable(orNone(e.Thumbprint)))
+			fmt.Fprintf(w, "4. set %s in role %s of %s (now %s) to the new thumbprint\n", cmdutil.Printable(e.Name), cmdutil.Printable(e.Role), opts.cscfgFile, cmdutil.Printable(cmdutil.OrNone(e.Thumbprint)))
 		}
-		f.IO.notef("dry run: nothing was written or uploaded")
+		f.IO.Notef("dry run: nothing was written or uploaded")
 		return nil
 	}
 
 	// 1. The certificate: reuse the files of an earlier run, or make them.
-	var l *loaded
+	var l *input.Loaded
 	if reuse {
 		spec := opts.password
 		if spec == "generate" {
 			spec = "file:" + pwPath
 		}
-		l, err = f.loadFile(pfxPath, passwordRequest{flag: "password", spec: spec, envVar: "AZCERT_PASSWORD"})
+		l, err = input.LoadFile(f, pfxPath, secret.Request{Flag: "password", Spec: spec, EnvVar: "AZCERT_PASSWORD"})
 		if err != nil {
 			return err
 		}
-		if !sameNames(l.bundle, names) {
-			return withHint(inputErrorf("%s exists from an earlier run but names %s, not %s", pfxPath,
-				strings.Join(l.bundle.Cert.DNSNames, ", "), strings.Join(opts.domains, ", ")), "use another --out-dir or --file-name, or remove it")
+		if !sameNames(l.Bundle, names) {
+			return cmdutil.WithHint(cmdutil.InputErrorf("%s exists from an earlier run but names %s, not %s", pfxPath,
+				strings.Join(l.Bundle.Cert.DNSNames, ", "), strings.Join(opts.domains, ", ")), "use another --out-dir or --file-name, or remove it")
 		}
-		f.IO.notef("reusing %s from an earlier run", pfxPath)
+		f.IO.Notef("reusing %s from an earlier run", pfxPath)
 	} else {
 		paths := []string{pfxPath, cerPath}
 		if opts.password == "generate" {
@@ -188,8 +191,8 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 		if err := export.CheckWritable(paths, false); err != nil {
 			return err
 		}
-		pw, err := f.resolvePassword(passwordRequest{flag: "password", spec: opts.password, envVar: "AZCERT_PASSWORD",
-			purpose: filepath.Base(pfxPath), create: true, allowGenerate: true})
+		pw, err := secret.Resolve(f, secret.Request{Flag: "password", Spec: opts.password, EnvVar: "AZCERT_PASSWORD",
+			Purpose: filepath.Base(pfxPath), Create: true, AllowGenerate: true})
 		if err != nil {
 			return err
 		}
@@ -197,74 +200,74 @@ func runRotate(f *factory, cmd *cobra.Command, opts *rotateOptions) error {
 		if err != nil {
 			return err
 		}
-		pfx, err := export.EncodePFX(res.Key, res.Cert, nil, export.PFXOptions{Profile: profile, Password: pw.value, Rand: f.randSource})
+		pfx, err := export.EncodePFX(res.Key, res.Cert, nil, export.PFXOptions{Profile: profile, Password: pw.Value, Rand: f.RandSource})
 		if err != nil {
 			return err
 		}
 		files := []export.File{{Path: pfxPath, Data: pfx, Mode: export.ModeSecret}, {Path: cerPath, Data: res.DER, Mode: export.ModePublic}}
-		if pw.generated {
-			files = append(files, export.File{Path: pwPath, Data: []byte(pw.value + "\n"), Mode: export.ModeSecret})
+		if pw.Generated {
+			files = append(files, export.File{Path: pwPath, Data: []byte(pw.Value + "\n"), Mode: export.ModeSecret})
 		}
 		if err := export.WriteFiles(files, false); err != nil {
 			return err
 		}
-		f.IO.notef("created %s and %s", pfxPath, cerPath)
-		l = &loaded{data: pfx, password: pw.value}
-		if l.bundle, err = export.Load(pfx, func() (string, error) { return pw.value, nil }); err != nil {
+		f.IO.Notef("created %s and %s", pfxPath, cerPath)
+		l = &input.Loaded{Data: pfx, Password: pw.Value}
+		if l.Bundle, err = export.Load(pfx, func() (string, error) { return pw.Value, nil }); err != nil {
 			return err
 		}
 	}
-	newThumb := mgmtclient.Thumbprint(l.bundle.Cert)
+	newThumb := mgmtclient.Thumbprint(l.Bundle.Cert)
 	resume := func(err error) error {
-		return withHint(err, "%s stays on disk and %s is unchanged; run the same command again to finish", pfxPath, opts.cscfgFile)
+		return cmdutil.WithHint(err, "%s stays on disk and %s is unchanged; run the same command again to finish", pfxPath, opts.cscfgFile)
 	}
 
 	// 2. Check.
-	r := check.Run(l.bundle, check.Options{Target: check.Service, Domains: opts.domains, Now: now})
+	r := check.Run(l.Bundle, check.Options{Target: check.Service, Domains: opts.domains, Now: now})
 	if r.Failed() {
 		r.File = pfxPath
 		printReport(f, r)
-		return &checkFailedError{fmt.Errorf("%s is not ready for a cloud service; nothing was uploaded", pfxPath)}
+		return &cmdutil.CheckFailedError{Err: fmt.Errorf("%s is not ready for a cloud service; nothing was uploaded", pfxPath)}
 	}
 
 	// 3. Upload, unless an earlier run did.
-	ctx, cancel := withTimeout(cmd, &opts.mgmt)
+	ctx, cancel := opts.mgmt.Conn.WithTimeout(cmd.Context())
 	defer cancel()
-	if _, err := sess.client.GetServiceCertificate(ctx, opts.service, newThumb); err == nil {
-		f.IO.notef("%s is already on cloud service %s", newThumb, opts.service)
+	if _, err := sess.Client.GetServiceCertificate(ctx, opts.service, newThumb); err == nil {
+		f.IO.Notef("%s is already on cloud service %s", newThumb, opts.service)
 	} else if !mgmtclient.IsNotFound(err) || isServiceMissing(err) {
 		return resume(fmt.Errorf("checking cloud service %s: %w", opts.service, err))
 	} else {
-		id, err := sess.client.AddServiceCertificate(ctx, opts.service, l.data, "pfx", l.password)
+		id, err := sess.Client.AddServiceCertificate(ctx, opts.service, l.Data, "pfx", l.Password)
 		if err != nil {
 			return resume(fmt.Errorf("uploading %s to %s: %w", pfxPath, opts.service, err))
 		}
-		f.IO.notef("uploading %s to %s (operation %s)...", pfxPath, opts.service, id)
-		if _, err := sess.client.WaitOperation(ctx, id); err != nil {
+		f.IO.Notef("uploading %s to %s (operation %s)...", pfxPath, opts.service, id)
+		if _, err := sess.Client.WaitOperation(ctx, id); err != nil {
 			return resume(fmt.Errorf("uploading %s to %s: %w", pfxPath, opts.service, err))
 		}
 	}
 
 	// 4. The configuration.
-	if _, err := f.setCscfg(opts.cscfgFile, opts.certName, opts.role, newThumb, ""); err != nil {
+	if _, err := setCscfg(f, opts.cscfgFile, opts.certName, opts.role, newThumb, ""); err != nil {
 		return err
 	}
 
-	if f.json() {
+	if f.JSON() {
 		var olds []string
 		for _, e := range old {
 			olds = append(olds, e.Thumbprint)
 		}
-		return writeJSON(f, map[string]any{"service": opts.service, "name": opts.certName, "cscfg": opts.cscfgFile,
+		return cmdutil.WriteJSON(f.IO.Out, map[string]any{"service": opts.service, "name": opts.certName, "cscfg": opts.cscfgFile,
 			"thumbprint": newThumb, "previousThumbprints": olds, "files": map[string]string{"pfx": pfxPath, "cer": cerPath}})
 	}
 	w := f.IO.Out
 	for _, e := range old {
-		fmt.Fprintf(w, "%-10s %s  (%s/%s)\n", "old", printable(orNone(e.Thumbprint)), printable(e.Role), printable(e.Name))
+		fmt.Fprintf(w, "%-10s %s  (%s/%s)\n", "old", cmdutil.Printable(cmdutil.OrNone(e.Thumbprint)), cmdutil.Printable(e.Role), cmdutil.Printable(e.Name))
 	}
 	fmt.Fprintf(w, "%-10s %s  (uploaded to %s; %s updated)\n", "new", newThumb, opts.service, opts.cscfgFile)
-	f.IO.notef("next: deploy %s to %s; once it runs on the new certificate, remove the old one with: azcert delete %s --service %s",
-		opts.cscfgFile, opts.service, orNone(firstThumb(old)), opts.service)
+	f.IO.Notef("next: deploy %s to %s; once it runs on the new certificate, remove the old one with: azcert delete %s --service %s",
+		opts.cscfgFile, opts.service, cmdutil.OrNone(firstThumb(old)), opts.service)
 	return nil
 }
 

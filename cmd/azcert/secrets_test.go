@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // TestNoSecretInOutput runs every command that reads a password, a key or a
@@ -106,12 +108,12 @@ func TestNoSecretInOutput(t *testing.T) {
 	var generated []string
 	for i, rn := range runs {
 		t.Run(fmt.Sprintf("%02d %s", i, strings.Join(rn.args[:min(2, len(rn.args))], " ")), func(t *testing.T) {
-			edit := func(f *factory) {}
+			edit := func(f *cmdutil.Factory) {}
 			if rn.tty != nil {
 				answers := append([]string(nil), rn.tty...)
-				edit = func(f *factory) {
+				edit = func(f *cmdutil.Factory) {
 					f.IO.InTTY, f.IO.ErrTTY = true, true
-					f.IO.readPassword = func() ([]byte, error) {
+					f.IO.ReadPassword = func() ([]byte, error) {
 						a := answers[0]
 						answers = answers[1:]
 						return []byte(a), nil
@@ -216,8 +218,8 @@ func TestBareValueNeverEchoed(t *testing.T) {
 			name := strings.Join(c.args[:min(2, len(c.args))], " ") + " --" + c.flag + " " + v
 			t.Run(name, func(t *testing.T) {
 				r := invoke(t, args, nil, emu.env, nil)
-				if r.code != exitUsage {
-					t.Errorf("exit %d, want %d; stderr:\n%s", r.code, exitUsage, r.stderr)
+				if r.code != cmdutil.ExitUsage {
+					t.Errorf("exit %d, want %d; stderr:\n%s", r.code, cmdutil.ExitUsage, r.stderr)
 				}
 				wantMsg := "azcert: error: --" + c.flag + ": not a password source (want pass:TEXT, env:VAR, file:PATH, fd:N, stdin, prompt" + c.want
 				if strings.HasPrefix(v, "fd:") {

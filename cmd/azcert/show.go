@@ -3,14 +3,14 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -20,12 +20,12 @@ type showOptions struct {
 	timeout    time.Duration
 }
 
-func newShowCmd(f *factory) *cobra.Command {
+func newShowCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &showOptions{}
 	cmd := &cobra.Command{
 		Use:               "show <file|https://host[:port]|->...",
 		Short:             "Show everything about a certificate or .pfx",
-		ValidArgsFunction: fileArgs(certExts...),
+		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long: `Show a certificate's subject, issuer, serial, validity (with days left), key,
 names, key usages, basic constraints, whether it is self-signed, and its
 SHA-1 and SHA-256 thumbprints.
@@ -41,7 +41,7 @@ shown even for a profile azcert would not write.`,
   azcert show contoso.net.pfx --in-password env:PW -o json | jq -r '.[0].pfx.profile'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("give at least one file, URL or -")
+				return cmdutil.UsageErrorf("give at least one file, URL or -")
 			}
 			return nil
 		},
@@ -50,27 +50,27 @@ shown even for a profile azcert would not write.`,
 			return runShow(f, cmd, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx being read: "+inPasswordSyntax)
+	cmd.Flags().StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx being read: "+secret.InSyntax)
 	cmd.Flags().DurationVar(&opts.timeout, "timeout", 10*time.Second, "time limit for reading a certificate from an https:// URL")
 	return cmd
 }
 
-func runShow(f *factory, cmd *cobra.Command, opts *showOptions) error {
-	if err := checkStdin(opts.inputs, map[string]string{"in-password": opts.inPassword}); err != nil {
+func runShow(f *cmdutil.Factory, cmd *cobra.Command, opts *showOptions) error {
+	if err := input.CheckStdin(opts.inputs, map[string]string{"in-password": opts.inPassword}); err != nil {
 		return err
 	}
 	var sums []*export.Summary
 	for _, in := range opts.inputs {
-		b, err := f.loadInput(cmd.Context(), in, opts.inPassword, opts.timeout)
+		b, err := input.Load(cmd.Context(), f, in, opts.inPassword, opts.timeout)
 		if err != nil {
 			return err
 		}
 		s := export.Summarize(b, f.Now())
-		s.File = displayName(in)
+		s.File = input.DisplayName(in)
 		sums = append(sums, s)
 	}
-	if f.json() {
-		return writeJSON(f, sums) // an array, however many inputs
+	if f.JSON() {
+		return cmdutil.WriteJSON(f.IO.Out, sums) // an array, however many inputs
 
 	}
 	w := bufio.NewWriter(f.IO.Out)
@@ -83,16 +83,16 @@ func runShow(f *factory, cmd *cobra.Command, opts *showOptions) error {
 	return w.Flush()
 }
 
-func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
-	l := f.IO.outLabel()
+func printSummary(f *cmdutil.Factory, w *bufio.Writer, s *export.Summary) {
+	l := f.IO.OutLabel()
 	row := func(k, v string) { fmt.Fprintf(w, "%s %s\n", l.Sprintf("%-18s", k+":"), v) }
 	formats := map[export.Format]string{
 		export.FormatDER: "DER certificate", export.FormatPEM: "PEM",
-		export.FormatPKCS12: "PKCS#12", formatTLS: "TLS handshake",
+		export.FormatPKCS12: "PKCS#12", input.FormatTLS: "TLS handshake",
 	}
-	row("File", fmt.Sprintf("%s (%s)", printable(s.File), formats[s.Format]))
-	row("Subject", printable(s.Subject))
-	issuer := printable(s.Issuer)
+	row("File", fmt.Sprintf("%s (%s)", cmdutil.Printable(s.File), formats[s.Format]))
+	row("Subject", cmdutil.Printable(s.Subject))
+	issuer := cmdutil.Printable(s.Issuer)
 	if s.SelfSigned {
 		issuer += " (self-signed)"
 	}
@@ -103,12 +103,12 @@ func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
 	status := fmt.Sprintf("%d days left", s.DaysLeft)
 	switch s.Status {
 	case "expired":
-		status = f.IO.outBad().Sprintf("expired %d days ago", -s.DaysLeft)
+		status = f.IO.OutBad().Sprintf("expired %d days ago", -s.DaysLeft)
 	case "not yet valid":
-		status = f.IO.outWarn().Sprint("not yet valid")
+		status = f.IO.OutWarn().Sprint("not yet valid")
 	default:
 		if s.DaysLeft < 30 {
-			status = f.IO.outWarn().Sprint(status)
+			status = f.IO.OutWarn().Sprint(status)
 		}
 	}
 	row("Not after", fmt.Sprintf("%s (%s)", s.NotAfter.Format(time.DateTime+" MST"), status))
@@ -126,9 +126,9 @@ func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
 	for _, ip := range s.IPAddresses {
 		names = append(names, "IP:"+ip)
 	}
-	row("Names", printable(orNone(strings.Join(names, ", "))))
-	row("Key usage", orNone(strings.Join(s.KeyUsage, ", ")))
-	row("Ext. key usage", orNone(strings.Join(s.ExtKeyUsage, ", ")))
+	row("Names", cmdutil.Printable(cmdutil.OrNone(strings.Join(names, ", "))))
+	row("Key usage", cmdutil.OrNone(strings.Join(s.KeyUsage, ", ")))
+	row("Ext. key usage", cmdutil.OrNone(strings.Join(s.ExtKeyUsage, ", ")))
 	bc := "absent"
 	if s.BasicConstraints {
 		bc = "CA:FALSE"
@@ -157,46 +157,9 @@ func printSummary(f *factory, w *bufio.Writer, s *export.Summary) {
 		case !s.HasKey:
 			row("Private key", "none")
 		case s.KeyMatches != nil && *s.KeyMatches:
-			row("Private key", f.IO.outGood().Sprint("present, matches the certificate"))
+			row("Private key", f.IO.OutGood().Sprint("present, matches the certificate"))
 		default:
-			row("Private key", f.IO.outBad().Sprint("present, does NOT match the certificate"))
+			row("Private key", f.IO.OutBad().Sprint("present, does NOT match the certificate"))
 		}
 	}
-}
-
-// printable escapes what text from outside (a certificate's names, a file
-// such as a .cscfg, an answer from Azure) may carry to take over a
-// terminal or forge output lines: control characters such as ESC, BEL and
-// line breaks, and invalid UTF-8, are written as Go escapes.
-func printable(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		return s
-	}
-	// Escape only what cannot be shown (control characters, invisible
-	// marks, invalid UTF-8) and the backslash; quotes and the rest stay as
-	// they are, so `unknown command "x"` reads as written.
-	var b strings.Builder
-	for i, w := 0, 0; i < len(s); i += w {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		w = size
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`) // so an escape in the text cannot pass for one made here
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsPrint(r):
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-	}
-	return b.String()
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }

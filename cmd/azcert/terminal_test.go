@@ -19,6 +19,7 @@ import (
 
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
@@ -53,7 +54,7 @@ func TestShowEscapesCertificateNames(t *testing.T) {
 	done := serveHandshakes(ln)
 	defer func() { ln.Close(); <-done }()
 	for _, in := range []string{path, "https://" + ln.Addr().String()} {
-		r := invoke(t, []string{"show", in}, nil, nil, func(f *factory) { f.IO.OutTTY = true })
+		r := invoke(t, []string{"show", in}, nil, nil, func(f *cmdutil.Factory) { f.IO.OutTTY = true })
 		if r.code != 0 {
 			t.Fatalf("show %s: exit %d: %s", in, r.code, r.stderr)
 		}
@@ -125,7 +126,7 @@ func TestListingsEscapeTextFromOutside(t *testing.T) {
 	}
 	noControl(t, "apim upload", up.stdout)
 	for _, args := range [][]string{{"list"}, {"apim", "list", "--resource-group", "rg-api", "--service", "contoso-apim"}} {
-		r := invoke(t, args, nil, emu.env, func(f *factory) { f.IO.OutTTY = true })
+		r := invoke(t, args, nil, emu.env, func(f *cmdutil.Factory) { f.IO.OutTTY = true })
 		if r.code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
 		}
@@ -148,7 +149,7 @@ func TestListingsEscapeTextFromOutside(t *testing.T) {
 	if err := os.WriteFile("evil.cscfg", []byte(cscfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := invoke(t, []string{"cscfg", "show", "evil.cscfg"}, nil, nil, func(f *factory) { f.IO.OutTTY = true })
+	r := invoke(t, []string{"cscfg", "show", "evil.cscfg"}, nil, nil, func(f *cmdutil.Factory) { f.IO.OutTTY = true })
 	if r.code != 0 {
 		t.Fatalf("cscfg show: exit %d: %s", r.code, r.stderr)
 	}
@@ -206,7 +207,7 @@ func TestErrorLineEscapesAzureText(t *testing.T) {
 		"AZCERT_ENDPOINT": srv.URL, "AZCERT_CA_FILE": ca, "AZCERT_SUBSCRIPTION": "8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36",
 		"AZCERT_AUTH_CERT": fx.path("mgmt.pfx"), "AZCERT_AUTH_PASSWORD": relPassword,
 	}
-	r := invoke(t, []string{"list"}, nil, env, func(f *factory) { f.IO.ErrTTY = true })
+	r := invoke(t, []string{"list"}, nil, env, func(f *cmdutil.Factory) { f.IO.ErrTTY = true })
 	if r.code != 5 {
 		t.Fatalf("list against a server answering 400: exit %d, want 5: %s", r.code, r.stderr)
 	}

@@ -9,6 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -21,12 +24,12 @@ type thumbprintOptions struct {
 	timeout    time.Duration
 }
 
-func newThumbprintCmd(f *factory) *cobra.Command {
+func newThumbprintCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &thumbprintOptions{}
 	cmd := &cobra.Command{
 		Use:               "thumbprint <file|https://host[:port]|->...",
 		Short:             "Print certificate thumbprints in Azure's formats",
-		ValidArgsFunction: fileArgs(certExts...),
+		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long: `Print the thumbprint of each certificate: the SHA-1 hash of its DER bytes,
 by default as 40 upper-case hex digits without separators, the form the
 portal, .cscfg files and the Service Management API use.
@@ -58,7 +61,7 @@ characters copied from Windows dialogs are ignored); a mismatch exits 4.`,
   azcert thumbprint certs/*.cer`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("give at least one file, URL or -")
+				return cmdutil.UsageErrorf("give at least one file, URL or -")
 			}
 			return nil
 		},
@@ -71,7 +74,7 @@ characters copied from Windows dialogs are ignored); a mismatch exits 4.`,
 	fl.StringVar(&opts.format, "format", "azure", "azure, lower, colon, asm or x5t")
 	fl.StringVar(&opts.algorithm, "algorithm", "sha1", "sha1 or sha256")
 	fl.StringVar(&opts.expect, "expect", "", "exit 4 unless the thumbprint equals this one")
-	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx being read: "+inPasswordSyntax)
+	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx being read: "+secret.InSyntax)
 	fl.DurationVar(&opts.timeout, "timeout", 10*time.Second, "time limit for reading a certificate from an https:// URL")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"azure", "lower", "colon", "asm", "x5t"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("algorithm", cobra.FixedCompletions([]string{"sha1", "sha256"}, cobra.ShellCompDirectiveNoFileComp))
@@ -86,30 +89,30 @@ type thumbprintResult struct {
 	Match      *bool  `json:"match,omitempty"`
 }
 
-func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) error {
+func runThumbprint(f *cmdutil.Factory, cmd *cobra.Command, opts *thumbprintOptions) error {
 	format, err := export.ParseThumbprintFormat(opts.format)
 	if err != nil {
-		return &usageError{fmt.Errorf("--format: %w", err)}
+		return &cmdutil.UsageError{Err: fmt.Errorf("--format: %w", err)}
 	}
 	alg, err := export.ParseAlgorithm(opts.algorithm)
 	if err != nil {
-		return &usageError{fmt.Errorf("--algorithm: %w", err)}
+		return &cmdutil.UsageError{Err: fmt.Errorf("--algorithm: %w", err)}
 	}
 	var want []byte
 	if cmd.Flags().Changed("expect") {
 		p, err := export.ParseThumbprint(opts.expect)
 		if err != nil {
-			return &usageError{fmt.Errorf("--expect: %w", err)}
+			return &cmdutil.UsageError{Err: fmt.Errorf("--expect: %w", err)}
 		}
 		if p.Stripped {
-			f.IO.warnf("--expect: removed invisible characters (as copied from the Windows certificate dialog)")
+			f.IO.Warnf("--expect: removed invisible characters (as copied from the Windows certificate dialog)")
 		}
 		if wantLen := len(export.Thumbprint(nil, alg)); len(p.Sum) != wantLen {
-			return usageErrorf("--expect holds a %d-byte thumbprint but --algorithm %s makes %d bytes", len(p.Sum), alg, wantLen)
+			return cmdutil.UsageErrorf("--expect holds a %d-byte thumbprint but --algorithm %s makes %d bytes", len(p.Sum), alg, wantLen)
 		}
 		want = p.Sum
 	}
-	if err := checkStdin(opts.inputs, map[string]string{"in-password": opts.inPassword}); err != nil {
+	if err := input.CheckStdin(opts.inputs, map[string]string{"in-password": opts.inPassword}); err != nil {
 		return err
 	}
 
@@ -133,7 +136,7 @@ func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) erro
 	// time of a large batch) is left for what that check does not
 	// settle, which then fails or succeeds exactly as before. JSON needs
 	// the subject, so it always parses.
-	asJSON := f.json()
+	asJSON := f.JSON()
 	var quick func([]byte) (thumbprintOf, bool)
 	if !asJSON {
 		quick = func(der []byte) (thumbprintOf, bool) {
@@ -143,40 +146,40 @@ func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) erro
 			return thumbprintOf{sum: export.Thumbprint(der, alg)}, true
 		}
 	}
-	ahead := startReadAhead(f, opts.inputs, func(l *loaded) thumbprintOf {
-		return newThumbprintOf(l.bundle, alg, asJSON)
+	ahead := input.StartReadAhead(f, opts.inputs, func(l *input.Loaded) thumbprintOf {
+		return newThumbprintOf(l.Bundle, alg, asJSON)
 	}, quick)
-	defer ahead.stop()
-	pw := passwordRequest{flag: "in-password", spec: opts.inPassword, envVar: "AZCERT_IN_PASSWORD"}
+	defer ahead.Stop()
+	pw := secret.Request{Flag: "in-password", Spec: opts.inPassword, EnvVar: "AZCERT_IN_PASSWORD"}
 	results := make([]thumbprintResult, 0, len(opts.inputs))
 	var mismatches []string
 	for i, in := range opts.inputs {
-		t, ok, err := ahead.get(i, pw)
+		t, ok, err := ahead.Get(i, pw)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			b, err := f.loadInput(cmd.Context(), in, opts.inPassword, opts.timeout)
+			b, err := input.Load(cmd.Context(), f, in, opts.inPassword, opts.timeout)
 			if err != nil {
 				return err
 			}
 			t = newThumbprintOf(b, alg, asJSON)
 		}
 		sum := t.sum
-		r := thumbprintResult{File: displayName(in), Subject: t.subject, Algorithm: string(alg),
+		r := thumbprintResult{File: input.DisplayName(in), Subject: t.subject, Algorithm: string(alg),
 			Thumbprint: export.FormatThumbprint(sum, alg, format)}
 		if want != nil {
 			m := bytes.Equal(sum, want)
 			r.Match = &m
 			if !m {
-				mismatches = append(mismatches, fmt.Sprintf("%s is %s", displayName(in), export.FormatThumbprint(sum, alg, export.FormatAzure)))
+				mismatches = append(mismatches, fmt.Sprintf("%s is %s", input.DisplayName(in), export.FormatThumbprint(sum, alg, export.FormatAzure)))
 			}
 		}
 		results = append(results, r)
 	}
 
 	if asJSON {
-		if err := writeJSON(f, results); err != nil {
+		if err := cmdutil.WriteJSON(f.IO.Out, results); err != nil {
 			return err
 		}
 	} else {
@@ -185,7 +188,7 @@ func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) erro
 			if len(results) == 1 {
 				fmt.Fprintln(w, r.Thumbprint)
 			} else {
-				fmt.Fprintf(w, "%s  %s\n", r.Thumbprint, printable(r.File))
+				fmt.Fprintf(w, "%s  %s\n", r.Thumbprint, cmdutil.Printable(r.File))
 			}
 		}
 		if err := w.Flush(); err != nil {
@@ -193,8 +196,8 @@ func runThumbprint(f *factory, cmd *cobra.Command, opts *thumbprintOptions) erro
 		}
 	}
 	if len(mismatches) > 0 {
-		return &checkFailedError{fmt.Errorf("thumbprint mismatch: expected %s, but %s",
-			export.FormatThumbprint(want, alg, export.FormatAzure), joinAnd(mismatches))}
+		return &cmdutil.CheckFailedError{Err: fmt.Errorf("thumbprint mismatch: expected %s, but %s",
+			export.FormatThumbprint(want, alg, export.FormatAzure), cmdutil.JoinAnd(mismatches))}
 	}
 	return nil
 }
@@ -216,25 +219,4 @@ func newThumbprintOf(b *export.Bundle, alg export.Algorithm, withSubject bool) t
 		t.subject = b.Cert.Subject.String()
 	}
 	return t
-}
-
-func joinAnd(s []string) string {
-	switch len(s) {
-	case 0:
-		return ""
-	case 1:
-		return s[0]
-	}
-	out := ""
-	for i, x := range s {
-		switch {
-		case i == 0:
-			out = x
-		case i == len(s)-1:
-			out += " and " + x
-		default:
-			out += ", " + x
-		}
-	}
-	return out
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -141,13 +141,13 @@ func TestThumbprintManyFirstErrorWins(t *testing.T) {
 		msg    string
 	}{
 		{"missing before damaged", append(append(append([]string{}, paths[:20]...), missing), append([]string{damaged}, paths[20:]...)...),
-			exitBadInput, missing + ": no such file"},
+			cmdutil.ExitBadInput, missing + ": no such file"},
 		{"damaged before missing", append(append(append([]string{}, paths[:3]...), damaged), append(paths[3:], missing)...),
-			exitBadInput, damaged + ": the input looks like a DER certificate but does not parse"},
+			cmdutil.ExitBadInput, damaged + ": the input looks like a DER certificate but does not parse"},
 		{"oversized refused unread", append([]string{huge}, paths...),
-			exitBadInput, fmt.Sprintf("%s is %d bytes, larger than any certificate or .pfx", huge, export.MaxInputSize+1)},
-		{"last one", append(append([]string{}, paths...), missing), exitBadInput, missing + ": no such file"},
-		{"a directory", append([]string{paths[0], dir}, paths[1:]...), exitBadInput, dir + " is a directory"},
+			cmdutil.ExitBadInput, fmt.Sprintf("%s is %d bytes, larger than any certificate or .pfx", huge, export.MaxInputSize+1)},
+		{"last one", append(append([]string{}, paths...), missing), cmdutil.ExitBadInput, missing + ": no such file"},
+		{"a directory", append([]string{paths[0], dir}, paths[1:]...), cmdutil.ExitBadInput, dir + " is a directory"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out, errOut := testFactory(t, "", nil, map[string]string{"PFX_PW": "many-Pa55"})
@@ -171,8 +171,8 @@ func TestThumbprintManyFirstErrorWins(t *testing.T) {
 	// argument order, before the error of a later input.
 	f, out, errOut := testFactory(t, "", []string{"many-Pa55", "many-Pa55"}, nil)
 	code := run([]string{"thumbprint", "--in-password", "prompt", paths[0], paths[9], paths[19], missing, paths[29]}, f)
-	if code != exitBadInput || out.Len() != 0 {
-		t.Fatalf("exit %d, stdout %q; want %d and nothing", code, out, exitBadInput)
+	if code != cmdutil.ExitBadInput || out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q; want %d and nothing", code, out, cmdutil.ExitBadInput)
 	}
 	prompts := strings.Count(errOut.String(), "Password for")
 	if i, j := strings.Index(errOut.String(), paths[9]), strings.Index(errOut.String(), paths[19]); prompts != 2 || i < 0 || j < i {
@@ -185,25 +185,3 @@ func TestThumbprintManyFirstErrorWins(t *testing.T) {
 
 // TestReadBounded: one allocation for a file whose size is known, the whole
 // file if it grew, at most MaxInputSize+1 bytes.
-func TestReadBounded(t *testing.T) {
-	data := bytes.Repeat([]byte("0123456789"), 100)
-	for _, tt := range []struct {
-		name string
-		size int64
-		want int
-	}{
-		{"known size", int64(len(data)), len(data)},
-		{"unknown size", 0, len(data)},
-		{"grew after stat", 10, len(data)},
-		{"shrank after stat", 5000, len(data)},
-	} {
-		got, err := readBounded(bytes.NewReader(data), tt.size)
-		if err != nil || !bytes.Equal(got, data) {
-			t.Errorf("%s: readBounded = %d bytes, %v; want %d bytes", tt.name, len(got), err, tt.want)
-		}
-	}
-	big := bytes.NewReader(make([]byte, export.MaxInputSize+100))
-	if got, err := readBounded(big, export.MaxInputSize+100); err != nil || len(got) != export.MaxInputSize+1 {
-		t.Errorf("oversized: %d bytes, %v; want %d", len(got), err, export.MaxInputSize+1)
-	}
-}

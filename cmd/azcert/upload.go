@@ -11,12 +11,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
 type uploadOptions struct {
-	mgmt       mgmtOptions
+	mgmt       cmdutil.MgmtFlags
 	files      []string
 	service    string
 	inPassword string
@@ -29,12 +32,12 @@ type uploadOptions struct {
 // callers that press it.
 const maxParallel = 16
 
-func newUploadCmd(f *factory) *cobra.Command {
+func newUploadCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &uploadOptions{}
 	cmd := &cobra.Command{
 		Use:               "upload <file>... --subscription <id> [--service <name>]",
 		Short:             "Register management certificates, or upload service certificates",
-		ValidArgsFunction: fileArgs(certExts...),
+		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long: `Without --service, register the public certificate of each file (.cer, .pem or
 .pfx) as a management certificate of the subscription (Add Management
 Certificate). Only the public certificate is ever sent.
@@ -71,7 +74,7 @@ The calls are authenticated with a registered management certificate:
   azcert upload site.cer --endpoint https://127.0.0.1:8443 --ca-file emulator-ca.pem --subscription $SUB --auth-cert mgmt.pfx --auth-password env:PW`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("give at least one certificate file to upload")
+				return cmdutil.UsageErrorf("give at least one certificate file to upload")
 			}
 			return nil
 		},
@@ -80,9 +83,9 @@ The calls are authenticated with a registered management certificate:
 			return runUpload(f, cmd, opts)
 		},
 	}
-	addMgmtFlags(cmd, &opts.mgmt)
+	cmdutil.AddMgmtFlags(cmd, &opts.mgmt, secret.InSyntax)
 	cmd.Flags().StringVar(&opts.service, "service", "", "cloud service (hosted service) name; without it, management certificates are registered")
-	cmd.Flags().StringVar(&opts.inPassword, "in-password", "", "password source for the .pfx files: "+inPasswordSyntax)
+	cmd.Flags().StringVar(&opts.inPassword, "in-password", "", "password source for the .pfx files: "+secret.InSyntax)
 	cmd.Flags().BoolVar(&opts.noWait, "no-wait", false, "do not wait for service-certificate operations to finish")
 	cmd.Flags().IntVar(&opts.parallel, "parallel", 4, fmt.Sprintf("uploads under way at once, 1 to %d (1: one after another, in argument order)", maxParallel))
 	return cmd
@@ -96,14 +99,14 @@ type uploadResult struct {
 	RequestID  string `json:"requestId,omitempty"`
 }
 
-func runUpload(f *factory, cmd *cobra.Command, opts *uploadOptions) error {
+func runUpload(f *cmdutil.Factory, cmd *cobra.Command, opts *uploadOptions) error {
 	if opts.noWait && opts.service == "" {
-		return usageErrorf("--no-wait applies only to --service uploads")
+		return cmdutil.UsageErrorf("--no-wait applies only to --service uploads")
 	}
 	if opts.parallel < 1 || opts.parallel > maxParallel {
-		return usageErrorf("--parallel must be between 1 and %d", maxParallel)
+		return cmdutil.UsageErrorf("--parallel must be between 1 and %d", maxParallel)
 	}
-	if err := checkStdin(opts.files, map[string]string{"in-password": opts.inPassword, "auth-password": opts.mgmt.authPassword}); err != nil {
+	if err := input.CheckStdin(opts.files, map[string]string{"in-password": opts.inPassword, "auth-password": opts.mgmt.AuthPassword}); err != nil {
 		return err
 	}
 	if opts.parallel > 1 {
@@ -111,41 +114,41 @@ func runUpload(f *factory, cmd *cobra.Command, opts *uploadOptions) error {
 		// their requests) from several goroutines.
 		f.IO.ErrOut = &lockedWriter{w: f.IO.ErrOut}
 	}
-	sess, err := f.connect(cmd, &opts.mgmt)
+	sess, err := connectMgmt(cmd, f, &opts.mgmt)
 	if err != nil {
 		return err
 	}
 	// Read and check every file before sending anything; the files are
 	// read a few at a time, and taken in argument order.
-	pw := passwordRequest{flag: "in-password", spec: opts.inPassword, envVar: "AZCERT_IN_PASSWORD"}
-	ahead := startReadAhead(f, opts.files, func(l *loaded) *loaded { return l }, nil)
-	defer ahead.stop()
+	pw := secret.Request{Flag: "in-password", Spec: opts.inPassword, EnvVar: "AZCERT_IN_PASSWORD"}
+	ahead := input.StartReadAhead(f, opts.files, func(l *input.Loaded) *input.Loaded { return l }, nil)
+	defer ahead.Stop()
 	items := make([]uploadItem, 0, len(opts.files))
 	for i, name := range opts.files {
-		l, ok, err := ahead.get(i, pw)
+		l, ok, err := ahead.Get(i, pw)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			if l, err = f.loadFile(name, pw); err != nil {
+			if l, err = input.LoadFile(f, name, pw); err != nil {
 				return err
 			}
 		}
-		needKey := opts.service != "" && l.bundle.Format == export.FormatPKCS12
-		if err := checkUploadable(name, l.bundle, f.Now(), needKey); err != nil {
+		needKey := opts.service != "" && l.Bundle.Format == export.FormatPKCS12
+		if err := checkUploadable(name, l.Bundle, f.Now(), needKey); err != nil {
 			return err
 		}
 		items = append(items, uploadItem{name, l})
 	}
 
-	ctx, cancel := withTimeout(cmd, &opts.mgmt)
+	ctx, cancel := opts.mgmt.Conn.WithTimeout(cmd.Context())
 	defer cancel()
 	// One client, so one pool of kept-alive connections, of at most one
 	// connection per upload under way: the uploads reuse them instead of
 	// each paying for a TLS handshake.
-	sess.client.LimitConnections(min(opts.parallel, len(items)))
-	defer sess.client.CloseIdleConnections()
-	where := "subscription " + sess.subscription
+	sess.Client.LimitConnections(min(opts.parallel, len(items)))
+	defer sess.Client.CloseIdleConnections()
+	where := "subscription " + sess.Subscription
 	if opts.service != "" {
 		where = "cloud service " + opts.service
 	}
@@ -161,22 +164,22 @@ func runUpload(f *factory, cmd *cobra.Command, opts *uploadOptions) error {
 			continue
 		}
 		results = append(results, o.result)
-		if !f.json() {
+		if !f.JSON() {
 			fmt.Fprintf(f.IO.Out, "%s  %s  %s (%s)\n", o.result.Thumbprint, filepath.Base(o.item.name), o.result.Status, where)
 		}
 	}
 	if firstErr != nil {
 		return firstErr
 	}
-	if f.json() {
-		return writeJSON(f, results)
+	if f.JSON() {
+		return cmdutil.WriteJSON(f.IO.Out, results)
 	}
 	return nil
 }
 
 type uploadItem struct {
 	name   string
-	loaded *loaded
+	loaded *input.Loaded
 }
 
 // uploadOutcome is what became of one upload; skipped ones (after a
@@ -242,11 +245,11 @@ func uploadAll(items []uploadItem, parallel int, upload func(uploadItem) (upload
 
 // uploadOne uploads one certificate. It runs on one of --parallel
 // goroutines.
-func uploadOne(ctx context.Context, f *factory, sess *mgmtSession, opts *uploadOptions, it uploadItem) (uploadResult, error) {
-	b := it.loaded.bundle
+func uploadOne(ctx context.Context, f *cmdutil.Factory, sess *cmdutil.MgmtSession, opts *uploadOptions, it uploadItem) (uploadResult, error) {
+	b := it.loaded.Bundle
 	r := uploadResult{File: it.name, Thumbprint: mgmtclient.Thumbprint(b.Cert), Subject: b.Cert.Subject.String()}
 	if opts.service == "" {
-		already, err := sess.client.RegisterManagementCertificate(ctx, b.Cert)
+		already, err := sess.Client.RegisterManagementCertificate(ctx, b.Cert)
 		if err != nil {
 			return r, azureHint(fmt.Errorf("registering %s: %w", it.name, err), sess)
 		}
@@ -256,25 +259,25 @@ func uploadOne(ctx context.Context, f *factory, sess *mgmtSession, opts *uploadO
 		}
 		return r, nil
 	}
-	if _, err := sess.client.GetServiceCertificate(ctx, opts.service, r.Thumbprint); err == nil {
+	if _, err := sess.Client.GetServiceCertificate(ctx, opts.service, r.Thumbprint); err == nil {
 		r.Status = "already on the service"
 		return r, nil
 	} else if !mgmtclient.IsNotFound(err) || isServiceMissing(err) {
 		return r, azureHint(fmt.Errorf("checking %s on %s: %w", it.name, opts.service, err), sess)
 	}
-	data, format, password := it.loaded.data, "pfx", it.loaded.password
+	data, format, password := it.loaded.Data, "pfx", it.loaded.Password
 	if b.Format != export.FormatPKCS12 {
 		data, format, password = b.Cert.Raw, "cer", ""
 	}
-	id, err := sess.client.AddServiceCertificate(ctx, opts.service, data, format, password)
+	id, err := sess.Client.AddServiceCertificate(ctx, opts.service, data, format, password)
 	if err != nil {
 		return r, aesHint(azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess), it.name, commandPasswordSource(opts.inPassword, f))
 	}
 	r.RequestID = id
 	r.Status = "accepted"
 	if !opts.noWait {
-		f.IO.notef("uploading %s to %s (operation %s)...", it.name, opts.service, id)
-		if _, err := sess.client.WaitOperation(ctx, id); err != nil {
+		f.IO.Notef("uploading %s to %s (operation %s)...", it.name, opts.service, id)
+		if _, err := sess.Client.WaitOperation(ctx, id); err != nil {
 			return r, aesHint(azureHint(fmt.Errorf("uploading %s to %s: %w", it.name, opts.service, err), sess), it.name, commandPasswordSource(opts.inPassword, f))
 		}
 		r.Status = "uploaded"

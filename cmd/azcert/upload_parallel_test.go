@@ -14,6 +14,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
@@ -230,8 +231,8 @@ func TestUploadParallelFailure(t *testing.T) {
 			// The limit of 6 holds the admin certificate and 5 more.
 			fx := newUploadFixture(t, 12, mgmttest.Config{MaxManagementCerts: 6})
 			code, stdout, stderr := fx.upload(t, "--parallel", parallel)
-			if code != exitAzure {
-				t.Fatalf("exit %d, want %d; stderr %s", code, exitAzure, stderr)
+			if code != cmdutil.ExitAzure {
+				t.Fatalf("exit %d, want %d; stderr %s", code, cmdutil.ExitAzure, stderr)
 			}
 			if !strings.Contains(stderr, "limit") {
 				t.Errorf("stderr does not explain the limit: %s", stderr)
@@ -274,8 +275,8 @@ func TestUploadParallelFailure(t *testing.T) {
 func TestUploadParallelFlag(t *testing.T) {
 	for _, v := range []string{"0", "-1", "17"} {
 		f, _, errOut := testFactory(t, "", nil, nil)
-		if code := run([]string{"upload", "x.cer", "--parallel", v}, f); code != exitUsage {
-			t.Errorf("--parallel %s: exit %d, want %d (%s)", v, code, exitUsage, errOut)
+		if code := run([]string{"upload", "x.cer", "--parallel", v}, f); code != cmdutil.ExitUsage {
+			t.Errorf("--parallel %s: exit %d, want %d (%s)", v, code, cmdutil.ExitUsage, errOut)
 		}
 		if !strings.Contains(errOut.String(), "--parallel must be between 1 and 16") {
 			t.Errorf("--parallel %s: stderr %q", v, errOut)

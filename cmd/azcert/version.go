@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -21,7 +23,7 @@ func versionString() string {
 	return "dev"
 }
 
-func newVersionCmd(f *factory) *cobra.Command {
+func newVersionCmd(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print azcert's version",
@@ -29,8 +31,8 @@ func newVersionCmd(f *factory) *cobra.Command {
 		Example: `  azcert version
   azcert version -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.json() {
-				return writeJSON(f, struct {
+			if f.JSON() {
+				return cmdutil.WriteJSON(f.IO.Out, struct {
 					Version string `json:"version"`
 					Go      string `json:"go"`
 					OS      string `json:"os"`

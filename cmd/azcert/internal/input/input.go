@@ -1,4 +1,9 @@
-package main
+// Package input reads what commands are given: certificate files, "-"
+// (stdin) and https:// URLs (the certificate a TLS server presents), bounded
+// in size, decoded by pkg/export, with the .pfx password asked for only
+// when an empty one does not open the file; and, for commands that take
+// many files, reads them ahead concurrently in argument order.
+package input
 
 import (
 	"context"
@@ -16,28 +21,30 @@ import (
 	"sync"
 	"time"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/export"
 )
 
-// formatTLS marks a certificate read from a TLS handshake.
-const formatTLS export.Format = "tls"
+// FormatTLS marks a certificate read from a TLS handshake.
+const FormatTLS export.Format = "tls"
 
-// isURL reports whether arg names a TLS server rather than a file.
-func isURL(arg string) bool {
+// IsURL reports whether arg names a TLS server rather than a file.
+func IsURL(arg string) bool {
 	return strings.HasPrefix(strings.ToLower(arg), "https://")
 }
 
-// readInput reads a file argument, or stdin for "-". It refuses
+// Read reads a file argument, or stdin for "-". It refuses
 // directories and anything larger than a certificate file can be.
-func (f *factory) readInput(arg string) ([]byte, error) {
+func Read(f *cmdutil.Factory, arg string) ([]byte, error) {
 	if arg == "-" {
-		in, err := f.IO.stdin("the input file (-)")
+		in, err := f.IO.Stdin("the input file (-)")
 		if err != nil {
 			return nil, err
 		}
 		data, err := io.ReadAll(io.LimitReader(in, export.MaxInputSize+1))
 		if err != nil {
-			return nil, inputErrorf("reading standard input: %w", err)
+			return nil, cmdutil.InputErrorf("reading standard input: %w", err)
 		}
 		return data, nil
 	}
@@ -45,22 +52,22 @@ func (f *factory) readInput(arg string) ([]byte, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return nil, inputErrorf("%s: no such file", arg)
+			return nil, cmdutil.InputErrorf("%s: no such file", arg)
 		case errors.Is(err, fs.ErrPermission):
-			return nil, inputErrorf("%s: permission denied", arg)
+			return nil, cmdutil.InputErrorf("%s: permission denied", arg)
 		}
-		return nil, inputErrorf("opening %s: %w", arg, unwrapPath(err))
+		return nil, cmdutil.InputErrorf("opening %s: %w", arg, secret.UnwrapPath(err))
 	}
 	defer fh.Close()
 	st, err := fh.Stat()
 	if err != nil {
-		return nil, inputErrorf("reading %s: %w", arg, unwrapPath(err))
+		return nil, cmdutil.InputErrorf("reading %s: %w", arg, secret.UnwrapPath(err))
 	}
 	if st.IsDir() {
-		return nil, inputErrorf("%s is a directory, not a certificate file", arg)
+		return nil, cmdutil.InputErrorf("%s is a directory, not a certificate file", arg)
 	}
 	if st.Mode().IsRegular() && st.Size() > export.MaxInputSize {
-		return nil, inputErrorf("%s is %d bytes, larger than any certificate or .pfx (limit %d)", arg, st.Size(), export.MaxInputSize)
+		return nil, cmdutil.InputErrorf("%s is %d bytes, larger than any certificate or .pfx (limit %d)", arg, st.Size(), export.MaxInputSize)
 	}
 	size := int64(0)
 	if st.Mode().IsRegular() {
@@ -69,9 +76,9 @@ func (f *factory) readInput(arg string) ([]byte, error) {
 	data, err := readBounded(fh, size)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
-			return nil, inputErrorf("%s: permission denied", arg)
+			return nil, cmdutil.InputErrorf("%s: permission denied", arg)
 		}
-		return nil, inputErrorf("reading %s: %w", arg, unwrapPath(err))
+		return nil, cmdutil.InputErrorf("reading %s: %w", arg, secret.UnwrapPath(err))
 	}
 	return data, nil
 }
@@ -103,103 +110,103 @@ func readBounded(r io.Reader, size int64) ([]byte, error) {
 	}
 }
 
-// loadInput reads and decodes a file, "-" or an https:// URL. inPassword
+// Load reads and decodes a file, "-" or an https:// URL. inPassword
 // is the --in-password value; it is used only if the input is a .pfx that
 // an empty password does not open.
-func (f *factory) loadInput(ctx context.Context, arg, inPassword string, timeout time.Duration) (*export.Bundle, error) {
-	if isURL(arg) {
-		return f.fetchTLS(ctx, arg, timeout)
+func Load(ctx context.Context, f *cmdutil.Factory, arg, inPassword string, timeout time.Duration) (*export.Bundle, error) {
+	if IsURL(arg) {
+		return FetchTLS(ctx, arg, timeout)
 	}
-	l, err := f.loadFile(arg, passwordRequest{flag: "in-password", spec: inPassword, envVar: "AZCERT_IN_PASSWORD"})
+	l, err := LoadFile(f, arg, secret.Request{Flag: "in-password", Spec: inPassword, EnvVar: "AZCERT_IN_PASSWORD"})
 	if err != nil {
 		return nil, err
 	}
-	return l.bundle, nil
+	return l.Bundle, nil
 }
 
-// loadInputWith is loadInput for a file whose password flag is not
+// LoadWith is LoadFile for a file whose password flag is not
 // --in-password (e.g. --auth-password).
-func (f *factory) loadInputWith(ctx context.Context, arg, spec, flag, envVar string) (*export.Bundle, error) {
-	l, err := f.loadFile(arg, passwordRequest{flag: flag, spec: spec, envVar: envVar})
+func LoadWith(f *cmdutil.Factory, arg, spec, flag, envVar string) (*export.Bundle, error) {
+	l, err := LoadFile(f, arg, secret.Request{Flag: flag, Spec: spec, EnvVar: envVar})
 	if err != nil {
 		return nil, err
 	}
-	return l.bundle, nil
+	return l.Bundle, nil
 }
 
-// loaded is a decoded file with its raw bytes and the password that opened it.
-type loaded struct {
-	bundle   *export.Bundle
-	data     []byte
-	password string
+// Loaded is a decoded file with its raw bytes and the password that opened it.
+type Loaded struct {
+	Bundle   *export.Bundle
+	Data     []byte
+	Password string
 }
 
-// loadFile reads and decodes a file or "-". pw.purpose is filled in.
-func (f *factory) loadFile(arg string, pw passwordRequest) (*loaded, error) {
-	data, err := f.readInput(arg)
+// LoadFile reads and decodes a file or "-". pw.purpose is filled in.
+func LoadFile(f *cmdutil.Factory, arg string, pw secret.Request) (*Loaded, error) {
+	data, err := Read(f, arg)
 	if err != nil {
 		return nil, err
 	}
-	l, err := f.decodeInput(arg, data, pw)
+	l, err := decode(f, arg, data, pw)
 	if err != nil {
 		return nil, err
 	}
-	f.debugRead(arg, l.bundle.Format)
+	debugRead(f, arg, l.Bundle.Format)
 	return l, nil
 }
 
-// inputName is how an input is named in messages.
-func inputName(arg string) string {
+// Name is how an input is named in messages.
+func Name(arg string) string {
 	if arg == "-" {
 		return "standard input"
 	}
 	return arg
 }
 
-// decodeInput decodes the data read from arg. pw.purpose is filled in. The
+// decode decodes the data read from arg. pw.purpose is filled in. The
 // password is asked for only for a .pfx that an empty password does not
 // open; for any other input decodeInput uses nothing but its arguments, so
 // it may run on any goroutine.
-func (f *factory) decodeInput(arg string, data []byte, pw passwordRequest) (*loaded, error) {
-	name := inputName(arg)
-	pw.purpose = name
-	l := &loaded{data: data}
+func decode(f *cmdutil.Factory, arg string, data []byte, pw secret.Request) (*Loaded, error) {
+	name := Name(arg)
+	pw.Purpose = name
+	l := &Loaded{Data: data}
 	b, err := export.Load(data, func() (string, error) {
-		p, err := f.resolvePassword(pw)
-		l.password = p.value
-		return p.value, err
+		p, err := secret.Resolve(f, pw)
+		l.Password = p.Value
+		return p.Value, err
 	})
 	if err != nil {
 		var ie *export.InputError
 		if errors.As(err, &ie) {
 			if errors.Is(err, export.ErrWrongPassword) {
-				return nil, withHint(&inputError{fmt.Errorf("%s: %w", name, err)}, "check the password given by --%s or %s", pw.flag, pw.envVar)
+				return nil, cmdutil.WithHint(&cmdutil.InputError{Err: fmt.Errorf("%s: %w", name, err)}, "check the password given by --%s or %s", pw.Flag, pw.EnvVar)
 			}
-			return nil, &inputError{fmt.Errorf("%s: %w", name, err)}
+			return nil, &cmdutil.InputError{Err: fmt.Errorf("%s: %w", name, err)}
 		}
 		return nil, err
 	}
-	l.bundle = b
+	l.Bundle = b
 	return l, nil
 }
 
 // debugRead notes with --debug how an input was read.
-func (f *factory) debugRead(arg string, format export.Format) {
-	if f.debug {
-		fmt.Fprintf(f.IO.ErrOut, "azcert: debug: %s: read as %s\n", inputName(arg), format)
+func debugRead(f *cmdutil.Factory, arg string, format export.Format) {
+	if f.Debug {
+		fmt.Fprintf(f.IO.ErrOut, "azcert: debug: %s: read as %s\n", Name(arg), format)
 	}
 }
 
-// fetchTLS reads the certificate a TLS server presents. The chain is not
+// FetchTLS reads the certificate a TLS server presents. The chain is not
 // verified: the point is to see what the server serves, as openssl
 // s_client does.
-func (f *factory) fetchTLS(ctx context.Context, raw string, timeout time.Duration) (*export.Bundle, error) {
+func FetchTLS(ctx context.Context, raw string, timeout time.Duration) (*export.Bundle, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Hostname() == "" {
-		return nil, inputErrorf("%s: not a valid https://host[:port] URL", raw)
+		return nil, cmdutil.InputErrorf("%s: not a valid https://host[:port] URL", raw)
 	}
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-		return nil, inputErrorf("%s: give only https://host[:port]; the certificate does not depend on a path", raw)
+		return nil, cmdutil.InputErrorf("%s: give only https://host[:port]; the certificate does not depend on a path", raw)
 	}
 	port := u.Port()
 	if port == "" {
@@ -219,21 +226,21 @@ func (f *factory) fetchTLS(ctx context.Context, raw string, timeout time.Duratio
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, inputErrorf("%s: no TLS handshake within %s", addr, timeout)
+			return nil, cmdutil.InputErrorf("%s: no TLS handshake within %s", addr, timeout)
 		}
-		return nil, inputErrorf("connecting to %s: %v", addr, err)
+		return nil, cmdutil.InputErrorf("connecting to %s: %v", addr, err)
 	}
 	defer conn.Close()
 	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
 	if len(certs) == 0 {
-		return nil, inputErrorf("%s presented no certificate", addr)
+		return nil, cmdutil.InputErrorf("%s presented no certificate", addr)
 	}
-	return &export.Bundle{Format: formatTLS, Cert: certs[0], Chain: certs[1:]}, nil
+	return &export.Bundle{Format: FormatTLS, Cert: certs[0], Chain: certs[1:]}, nil
 }
 
-// checkStdin refuses, before anything is read, an invocation that wants
+// CheckStdin refuses, before anything is read, an invocation that wants
 // standard input for more than one thing.
-func checkStdin(inputs []string, passwordFlags map[string]string) error {
+func CheckStdin(inputs []string, passwordFlags map[string]string) error {
 	var users []string
 	for _, in := range inputs {
 		if in == "-" {
@@ -246,23 +253,23 @@ func checkStdin(inputs []string, passwordFlags map[string]string) error {
 		}
 	}
 	if len(users) > 1 {
-		return usageErrorf("standard input can be read only once, but %s both want it", joinAnd(users))
+		return cmdutil.UsageErrorf("standard input can be read only once, but %s both want it", cmdutil.JoinAnd(users))
 	}
 	return nil
 }
 
-// displayName is how an input is named in output.
-func displayName(arg string) string {
+// DisplayName is how an input is named in output.
+func DisplayName(arg string) string {
 	if arg == "-" {
 		return "-"
 	}
 	return arg
 }
 
-// derivedPath replaces the extension of an input path (keeping its
+// DerivedPath replaces the extension of an input path (keeping its
 // directory) to name an output, e.g. site.pfx -> site.cer.
-func derivedPath(input, newExt string) string {
-	if input == "-" || isURL(input) {
+func DerivedPath(input, newExt string) string {
+	if input == "-" || IsURL(input) {
 		return "stdin" + newExt
 	}
 	for _, double := range []string{".crt.pem", ".cert.pem", ".key.pem"} {
@@ -288,7 +295,7 @@ func readAheadWorkers(n int) int {
 	return max(1, min(maxReadAhead, 2*runtime.GOMAXPROCS(0), n))
 }
 
-// readAhead reads and decodes the file inputs of a command concurrently,
+// ReadAhead reads and decodes the file inputs of a command concurrently,
 // while the command consumes them in argument order with get. The command
 // sees exactly what loadFile would give it, input by input: the same
 // values, the same errors, --debug notes in argument order. What cannot be
@@ -301,12 +308,12 @@ func readAheadWorkers(n int) int {
 // few runs ahead of get, so memory stays bounded whatever the number of
 // inputs. After stop, or once get has returned an error, no new run is
 // started; reads under way finish on their own.
-type readAhead[R any] struct {
-	f      *factory
+type ReadAhead[R any] struct {
+	f      *cmdutil.Factory
 	inputs []string
 	slots  []readSlot[R]
 	runs   []readRun
-	use    func(*loaded) R
+	use    func(*Loaded) R
 	quick  func([]byte) (R, bool)
 	ahead  chan struct{} // a token per run handed out and not yet reached by get
 	quit   chan struct{}
@@ -328,17 +335,17 @@ type readSlot[R any] struct {
 	err error
 }
 
-// startReadAhead starts reading inputs. use turns a decoded input into
+// StartReadAhead starts reading inputs. use turns a decoded input into
 // what the command keeps of it; it runs on the workers (except for a .pfx)
 // and must not touch shared state. quick, if not nil, is offered each DER
 // input first: when it answers true, its value is used and the input is
 // not decoded (it must then give exactly what use would have).
-func startReadAhead[R any](f *factory, inputs []string, use func(*loaded) R, quick func([]byte) (R, bool)) *readAhead[R] {
-	p := &readAhead[R]{f: f, inputs: inputs, slots: make([]readSlot[R], len(inputs)), use: use, quick: quick, quit: make(chan struct{}), at: -1}
+func StartReadAhead[R any](f *cmdutil.Factory, inputs []string, use func(*Loaded) R, quick func([]byte) (R, bool)) *ReadAhead[R] {
+	p := &ReadAhead[R]{f: f, inputs: inputs, slots: make([]readSlot[R], len(inputs)), use: use, quick: quick, quit: make(chan struct{}), at: -1}
 	var files []int
 	for i, in := range inputs {
 		p.slots[i].run = -1
-		if in != "-" && !isURL(in) {
+		if in != "-" && !IsURL(in) {
 			files = append(files, i)
 		}
 	}
@@ -383,7 +390,7 @@ func startReadAhead[R any](f *factory, inputs []string, use func(*loaded) R, qui
 
 // readRun runs on a worker. It stops at the first input that fails: get
 // returns that error and never looks further.
-func (p *readAhead[R]) readRun(r int) {
+func (p *ReadAhead[R]) readRun(r int) {
 	defer close(p.runs[r].done)
 	for _, i := range p.runs[r].inputs {
 		if p.read(i) != nil {
@@ -392,9 +399,9 @@ func (p *readAhead[R]) readRun(r int) {
 	}
 }
 
-func (p *readAhead[R]) read(i int) error {
+func (p *ReadAhead[R]) read(i int) error {
 	s := &p.slots[i]
-	data, err := p.f.readInput(p.inputs[i])
+	data, err := Read(p.f, p.inputs[i])
 	if err != nil {
 		s.err = err
 		return err
@@ -411,20 +418,20 @@ func (p *readAhead[R]) read(i int) error {
 			}
 		}
 	}
-	l, err := p.f.decodeInput(p.inputs[i], data, passwordRequest{})
+	l, err := decode(p.f, p.inputs[i], data, secret.Request{})
 	if err != nil {
 		s.err = err
 		return err
 	}
-	s.format = l.bundle.Format
+	s.format = l.Bundle.Format
 	s.val = p.use(l)
 	return nil
 }
 
-// get returns input i, waiting for it if need be; inputs must be got in
+// Get returns input i, waiting for it if need be; inputs must be got in
 // argument order. ok is false for "-" and URLs, which the caller loads
 // itself. pw is the password request for a .pfx.
-func (p *readAhead[R]) get(i int, pw passwordRequest) (val R, ok bool, err error) {
+func (p *ReadAhead[R]) Get(i int, pw secret.Request) (val R, ok bool, err error) {
 	s := &p.slots[i]
 	if s.run < 0 {
 		return val, false, nil
@@ -435,25 +442,25 @@ func (p *readAhead[R]) get(i int, pw passwordRequest) (val R, ok bool, err error
 		p.at = s.run
 	}
 	if s.err != nil {
-		p.stop()
+		p.Stop()
 		return val, true, s.err
 	}
 	if s.pfx != nil {
-		l, err := p.f.decodeInput(p.inputs[i], s.pfx, pw)
+		l, err := decode(p.f, p.inputs[i], s.pfx, pw)
 		s.pfx = nil
 		if err != nil {
-			p.stop()
+			p.Stop()
 			return val, true, err
 		}
-		s.format = l.bundle.Format
+		s.format = l.Bundle.Format
 		s.val = p.use(l)
 	}
-	p.f.debugRead(p.inputs[i], s.format)
+	debugRead(p.f, p.inputs[i], s.format)
 	val = s.val
 	var zero R
 	s.val = zero
 	return val, true, nil
 }
 
-// stop starts no further runs.
-func (p *readAhead[R]) stop() { p.once.Do(func() { close(p.quit) }) }
+// Stop starts no further runs.
+func (p *ReadAhead[R]) Stop() { p.once.Do(func() { close(p.quit) }) }

@@ -1,0 +1,100 @@
+package cmdutil
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/mgmtclient"
+)
+
+// ConnFlags are the connection flags every Azure command has, whichever
+// service it talks to.
+type ConnFlags struct {
+	Cloud    string
+	Endpoint string // the service's base URL; overrides Cloud
+	CAFile   string
+	Timeout  time.Duration
+	Retries  int
+	// CloudChanged reports that --cloud was given (a publish settings file's
+	// endpoint yields to it).
+	CloudChanged bool
+}
+
+// AddConnFlags adds the connection flags; endpointFlag names the flag of
+// the base URL (--endpoint, --arm-endpoint) and endpointHelp says what it is.
+func AddConnFlags(cmd *cobra.Command, o *ConnFlags, endpointFlag, endpointHelp, timeoutHelp, retriesHelp string) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.Cloud, "cloud", "public", "Azure cloud: public, china or usgov")
+	fl.StringVar(&o.Endpoint, endpointFlag, "", endpointHelp)
+	fl.StringVar(&o.CAFile, "ca-file", "", "extra PEM CA certificates to trust for the endpoint (e.g. the emulator's)")
+	fl.DurationVar(&o.Timeout, "timeout", 2*time.Minute, timeoutHelp)
+	fl.IntVar(&o.Retries, "retries", 4, retriesHelp)
+	_ = cmd.RegisterFlagCompletionFunc("cloud", cobra.FixedCompletions([]string{"public", "china", "usgov"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagFilename("ca-file", "pem", "crt")
+}
+
+// WithTimeout bounds a command's calls by --timeout.
+func (o *ConnFlags) WithTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, o.Timeout)
+}
+
+// MgmtFlags are the flags of the Service Management commands.
+type MgmtFlags struct {
+	Conn            ConnFlags
+	Subscription    string
+	AuthCert        string
+	AuthPassword    string
+	PublishSettings string
+}
+
+// AddMgmtFlags adds the Service Management connection flags.
+func AddMgmtFlags(cmd *cobra.Command, o *MgmtFlags, passwordSyntax string) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.Subscription, "subscription", "", "subscription ID (also AZCERT_SUBSCRIPTION or the publish settings file)")
+	fl.StringVar(&o.AuthCert, "auth-cert", "", "management certificate with its key (.pfx, or PEM with the key) that authenticates the calls")
+	fl.StringVar(&o.AuthPassword, "auth-password", "", "password source for --auth-cert: "+passwordSyntax)
+	fl.StringVar(&o.PublishSettings, "publish-settings", "", "a .publishsettings file: subscription, endpoint and management certificate in one")
+	AddConnFlags(cmd, &o.Conn, "endpoint", "Service Management base URL (overrides --cloud; e.g. the emulator's URL)",
+		"overall time limit, retries and waiting included", "retries of a request after a network error, throttling or a 5xx answer")
+	_ = cmd.MarkFlagFilename("auth-cert", "pfx", "p12", "pem")
+	_ = cmd.MarkFlagFilename("publish-settings", "publishsettings")
+}
+
+// MgmtSession is a connected Service Management client and what it is
+// connected as.
+type MgmtSession struct {
+	Client       *mgmtclient.Client
+	Subscription string
+	Endpoint     string
+	AuthThumb    string
+}
+
+// APIMFlags are the flags of the API Management commands.
+type APIMFlags struct {
+	Conn          ConnFlags
+	Subscription  string
+	ResourceGroup string
+	Service       string
+	AccessToken   string
+}
+
+// AddAPIMFlags adds the API Management connection flags.
+func AddAPIMFlags(cmd *cobra.Command, o *APIMFlags, passwordSyntax string) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.Subscription, "subscription", "", "subscription ID (also AZCERT_SUBSCRIPTION)")
+	fl.StringVar(&o.ResourceGroup, "resource-group", "", "resource group of the API Management service")
+	fl.StringVar(&o.Service, "service", "", "API Management service name")
+	fl.StringVar(&o.AccessToken, "access-token", "", "bearer token source ("+passwordSyntax+"); without it the Azure credential chain is used (environment, workload identity, managed identity, Azure CLI, Azure Developer CLI)")
+	AddConnFlags(cmd, &o.Conn, "arm-endpoint", "Azure Resource Manager URL (overrides --cloud; e.g. the emulator's URL)",
+		"overall time limit, retries included", "retries after a network error, throttling (429) or a 5xx answer")
+}
+
+// APIMSession is a connected API Management client.
+type APIMSession struct {
+	Client *apimclient.Client
+	// Where names the service in messages: "API Management rg/name".
+	Where string
+}

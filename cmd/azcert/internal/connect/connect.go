@@ -1,0 +1,251 @@
+// Package connect builds the Azure clients from a command's connection
+// flags: it validates them, loads the management certificate or finds a
+// token, reads an extra CA file, and configures retries, the retry notes
+// and the --debug trace. It sends nothing; the first request is the
+// command's. main installs these as the Factory's constructors.
+package connect
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
+	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/mgmtclient"
+)
+
+// Install sets those of f's client constructors that are not set (a test
+// may have set one) to the real ones.
+func Install(f *cmdutil.Factory) {
+	if f.ServiceManagement == nil {
+		f.ServiceManagement = func(ctx context.Context, o *cmdutil.MgmtFlags) (*cmdutil.MgmtSession, error) {
+			return ServiceManagement(ctx, f, o)
+		}
+	}
+	if f.APIManagement == nil {
+		f.APIManagement = func(ctx context.Context, o *cmdutil.APIMFlags) (*cmdutil.APIMSession, error) {
+			return APIManagement(ctx, f, o)
+		}
+	}
+}
+
+// checkConn validates the flags every connection has.
+func checkConn(o *cmdutil.ConnFlags) error {
+	if o.Timeout <= 0 {
+		return cmdutil.UsageErrorf("--timeout must be positive")
+	}
+	if o.Retries < 0 || o.Retries > 20 {
+		return cmdutil.UsageErrorf("--retries must be between 0 and 20")
+	}
+	return nil
+}
+
+// maxRetries is --retries as the clients take it: negative means none.
+func maxRetries(o *cmdutil.ConnFlags) int {
+	if o.Retries == 0 {
+		return -1
+	}
+	return o.Retries
+}
+
+// roots is the system pool plus --ca-file's certificates, or nil (the
+// system pool) without --ca-file.
+func roots(f *cmdutil.Factory, o *cmdutil.ConnFlags) (*x509.CertPool, error) {
+	if o.CAFile == "" {
+		return nil, nil
+	}
+	data, err := input.Read(f, o.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, cmdutil.InputErrorf("%s: no PEM certificate found for --ca-file", o.CAFile)
+	}
+	return pool, nil
+}
+
+// RetryNote is the OnRetry of the Azure clients: one stderr line per retry
+// on a terminal (not with --quiet), or always with --debug; nothing in
+// pipelines, whose logs would fill with back-off noise.
+func RetryNote(f *cmdutil.Factory) func(mgmtclient.RetryInfo) {
+	if !f.Debug && (!f.IO.ErrTTY || f.Quiet) {
+		return nil
+	}
+	return func(r mgmtclient.RetryInfo) {
+		fmt.Fprintf(f.IO.ErrOut, "azcert: %s\n", cmdutil.Printable(r.String()))
+	}
+}
+
+// ServiceManagement validates the Service Management flags, loads the
+// management certificate and builds the client.
+func ServiceManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.MgmtFlags) (*cmdutil.MgmtSession, error) {
+	if err := checkConn(&o.Conn); err != nil {
+		return nil, err
+	}
+	if o.PublishSettings != "" && o.AuthCert != "" {
+		return nil, cmdutil.UsageErrorf("--publish-settings and --auth-cert both name the management certificate; give one")
+	}
+	s := &cmdutil.MgmtSession{Subscription: o.Subscription}
+	var cert tls.Certificate
+	switch {
+	case o.PublishSettings != "":
+		data, err := input.Read(f, o.PublishSettings)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := mgmtclient.ParsePublishSettings(data)
+		if err != nil {
+			return nil, cmdutil.InputErrorf("%s: %w", o.PublishSettings, err)
+		}
+		sub, err := ps.Pick(o.Subscription)
+		if err != nil {
+			var amb *mgmtclient.AmbiguousSubscriptionError
+			if errors.As(err, &amb) {
+				return nil, &cmdutil.UsageError{Err: err}
+			}
+			return nil, &cmdutil.InputError{Err: err}
+		}
+		s.Subscription, cert, s.AuthThumb = sub.ID, sub.Certificate, sub.Thumbprint
+		if o.Conn.Endpoint == "" && !o.Conn.CloudChanged && sub.Endpoint != "" {
+			s.Endpoint = sub.Endpoint
+		}
+	case o.AuthCert != "":
+		b, err := input.LoadWith(f, o.AuthCert, o.AuthPassword, "auth-password", "AZCERT_AUTH_PASSWORD")
+		if err != nil {
+			return nil, err
+		}
+		if b.Key == nil {
+			return nil, cmdutil.WithHint(cmdutil.InputErrorf("%s holds no private key; the management certificate must come with its key", o.AuthCert),
+				"give the .pfx, or a PEM file with both the certificate and the key")
+		}
+		cert = tls.Certificate{Certificate: [][]byte{b.Cert.Raw}, PrivateKey: b.Key, Leaf: b.Cert}
+		s.AuthThumb = mgmtclient.Thumbprint(b.Cert)
+	default:
+		return nil, cmdutil.WithHint(cmdutil.UsageErrorf("no management certificate: give --auth-cert FILE or --publish-settings FILE"),
+			"create one with 'azcert new azcert-mgmt --for management' and register azcert-mgmt.cer in the portal (or the emulator's --trust)")
+	}
+	if s.Subscription == "" {
+		return nil, cmdutil.UsageErrorf("no subscription: give --subscription ID or set AZCERT_SUBSCRIPTION")
+	}
+	if !mgmtclient.ValidSubscription(s.Subscription) {
+		return nil, cmdutil.UsageErrorf("--subscription %q is not a subscription ID (a GUID)", s.Subscription)
+	}
+	if s.Endpoint == "" {
+		s.Endpoint = o.Conn.Endpoint
+	}
+	if s.Endpoint == "" {
+		u, err := mgmtclient.EndpointFor(o.Conn.Cloud)
+		if err != nil {
+			return nil, &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
+		}
+		s.Endpoint = u
+	}
+	pool, err := roots(f, &o.Conn)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     mgmtclient.TLSConfig(cert, pool),
+		Proxy:               http.ProxyFromEnvironment,
+		MaxIdleConnsPerHost: 4,
+		TLSHandshakeTimeout: 30 * time.Second,
+		ForceAttemptHTTP2:   false, // renegotiation needs HTTP/1.1
+	}}
+	opts := mgmtclient.Options{Endpoint: s.Endpoint, Subscription: s.Subscription, HTTPClient: hc, MaxRetries: maxRetries(&o.Conn)}
+	opts.OnRetry = RetryNote(f)
+	if f.Debug {
+		opts.Trace = f.IO.ErrOut
+	}
+	if f.MgmtOptions != nil {
+		f.MgmtOptions(&opts)
+	}
+	c, err := mgmtclient.New(opts)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: err}
+	}
+	s.Client = c
+	return s, nil
+}
+
+// APIManagement validates the API Management flags, finds a token
+// credential and builds the client.
+func APIManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.APIMFlags) (*cmdutil.APIMSession, error) {
+	// In the order of the usage line, so the message is the same every run.
+	for _, req := range []struct{ flag, v string }{{"subscription", o.Subscription}, {"resource-group", o.ResourceGroup}, {"service", o.Service}} {
+		if req.v == "" {
+			return nil, cmdutil.UsageErrorf("--%s is required", req.flag)
+		}
+	}
+	if err := checkConn(&o.Conn); err != nil {
+		return nil, err
+	}
+	endpoint := o.Conn.Endpoint
+	if endpoint == "" {
+		u, err := apimclient.EndpointFor(o.Conn.Cloud)
+		if err != nil {
+			return nil, &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
+		}
+		endpoint = u
+	}
+	var cred azcore.TokenCredential
+	if o.AccessToken != "" {
+		tok, err := secret.Resolve(f, secret.Request{Flag: "access-token", Spec: o.AccessToken, EnvVar: "AZCERT_ACCESS_TOKEN", Purpose: "the access token"})
+		if err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(tok.Value) == "" {
+			return nil, cmdutil.UsageErrorf("--access-token: the token is empty")
+		}
+		cred = apimclient.StaticToken(strings.TrimSpace(tok.Value))
+	} else if v, ok := f.Setting("AZCERT_ACCESS_TOKEN"); ok {
+		cred = apimclient.StaticToken(strings.TrimSpace(v))
+	} else {
+		c, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("the Azure credential chain cannot start: %s", OneLine(err.Error()))
+		}
+		cred = c
+	}
+	pool, err := roots(f, &o.Conn)
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig.RootCAs = pool
+	opts := apimclient.Options{
+		Endpoint: endpoint, Credential: cred, Transport: &http.Client{Transport: tr},
+		Subscription: o.Subscription, ResourceGroup: o.ResourceGroup, Service: o.Service, MaxRetries: maxRetries(&o.Conn),
+	}
+	opts.OnRetry = RetryNote(f)
+	if f.Debug {
+		opts.Trace = f.IO.ErrOut
+	}
+	if f.APIMOptions != nil {
+		f.APIMOptions(&opts)
+	}
+	c, err := apimclient.New(opts)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: err}
+	}
+	return &cmdutil.APIMSession{Client: c, Where: fmt.Sprintf("API Management %s/%s", o.ResourceGroup, o.Service)}, nil
+}
+
+// OneLine folds s's whitespace, newlines included, into single spaces.
+func OneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
