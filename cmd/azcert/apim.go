@@ -139,7 +139,7 @@ type apimResult struct {
 }
 
 func runAPIMUpload(f *cmdutil.Factory, cmd *cobra.Command, opts *apimUploadOptions) error {
-	if err := input.CheckStdin([]string{opts.file}, map[string]string{"in-password": opts.inPassword, "access-token": opts.apim.AccessToken}); err != nil {
+	if err := input.CheckStdin([]string{opts.file}, input.PasswordFlag{Name: "in-password", Spec: opts.inPassword}, input.PasswordFlag{Name: "access-token", Spec: opts.apim.AccessToken}); err != nil {
 		return err
 	}
 	if opts.id != "" && !apimclient.ValidID(opts.id) {

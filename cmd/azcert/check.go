@@ -87,7 +87,7 @@ func runCheck(f *cmdutil.Factory, cmd *cobra.Command, opts *checkOptions) error 
 	if err != nil {
 		return &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
 	}
-	if err := input.CheckStdin([]string{opts.input}, map[string]string{"in-password": opts.inPassword}); err != nil {
+	if err := input.CheckStdin([]string{opts.input}, input.PasswordFlag{Name: "in-password", Spec: opts.inPassword}); err != nil {
 		return err
 	}
 	b, err := input.Load(cmd.Context(), f, opts.input, opts.inPassword, 0)

@@ -126,7 +126,7 @@ func runExport(f *cmdutil.Factory, cmd *cobra.Command, opts *exportOptions) erro
 		return cmdutil.UsageErrorf("export reads files; to save a server's certificate use: azcert show %s, or export it from a file", opts.input)
 	}
 
-	if err := input.CheckStdin([]string{opts.input, opts.keyFile}, map[string]string{"in-password": opts.inPassword, "password": opts.password}); err != nil {
+	if err := input.CheckStdin([]string{opts.input, opts.keyFile}, input.PasswordFlag{Name: "in-password", Spec: opts.inPassword}, input.PasswordFlag{Name: "password", Spec: opts.password}); err != nil {
 		return err
 	}
 

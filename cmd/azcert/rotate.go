@@ -90,9 +90,10 @@ the rotation. --dry-run shows the plan and changes nothing.`,
 }
 
 func runRotate(f *cmdutil.Factory, cmd *cobra.Command, opts *rotateOptions) error {
-	for flag, v := range map[string]string{"service": opts.service, "cscfg": opts.cscfgFile, "name": opts.certName} {
-		if v == "" {
-			return cmdutil.UsageErrorf("--%s is required", flag)
+	// In the order of the usage line, so the message is the same every run.
+	for _, req := range []struct{ flag, v string }{{"service", opts.service}, {"cscfg", opts.cscfgFile}, {"name", opts.certName}} {
+		if req.v == "" {
+			return cmdutil.UsageErrorf("--%s is required", req.flag)
 		}
 	}
 	profile, err := export.ParseProfile(opts.pfxProfile)

@@ -56,7 +56,7 @@ shown even for a profile azcert would not write.`,
 }
 
 func runShow(f *cmdutil.Factory, cmd *cobra.Command, opts *showOptions) error {
-	if err := input.CheckStdin(opts.inputs, map[string]string{"in-password": opts.inPassword}); err != nil {
+	if err := input.CheckStdin(opts.inputs, input.PasswordFlag{Name: "in-password", Spec: opts.inPassword}); err != nil {
 		return err
 	}
 	var sums []*export.Summary

@@ -112,7 +112,7 @@ func runThumbprint(f *cmdutil.Factory, cmd *cobra.Command, opts *thumbprintOptio
 		}
 		want = p.Sum
 	}
-	if err := input.CheckStdin(opts.inputs, map[string]string{"in-password": opts.inPassword}); err != nil {
+	if err := input.CheckStdin(opts.inputs, input.PasswordFlag{Name: "in-password", Spec: opts.inPassword}); err != nil {
 		return err
 	}
 

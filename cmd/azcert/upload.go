@@ -106,7 +106,7 @@ func runUpload(f *cmdutil.Factory, cmd *cobra.Command, opts *uploadOptions) erro
 	if opts.parallel < 1 || opts.parallel > maxParallel {
 		return cmdutil.UsageErrorf("--parallel must be between 1 and %d", maxParallel)
 	}
-	if err := input.CheckStdin(opts.files, map[string]string{"in-password": opts.inPassword, "auth-password": opts.mgmt.AuthPassword}); err != nil {
+	if err := input.CheckStdin(opts.files, input.PasswordFlag{Name: "in-password", Spec: opts.inPassword}, input.PasswordFlag{Name: "auth-password", Spec: opts.mgmt.AuthPassword}); err != nil {
 		return err
 	}
 	if opts.parallel > 1 {

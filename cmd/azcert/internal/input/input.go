@@ -238,18 +238,21 @@ func FetchTLS(ctx context.Context, raw string, timeout time.Duration) (*export.B
 	return &export.Bundle{Format: FormatTLS, Cert: certs[0], Chain: certs[1:]}, nil
 }
 
+// PasswordFlag is a password flag and its value, for CheckStdin.
+type PasswordFlag struct{ Name, Spec string }
+
 // CheckStdin refuses, before anything is read, an invocation that wants
 // standard input for more than one thing.
-func CheckStdin(inputs []string, passwordFlags map[string]string) error {
+func CheckStdin(inputs []string, passwordFlags ...PasswordFlag) error {
 	var users []string
 	for _, in := range inputs {
 		if in == "-" {
 			users = append(users, "the input file (-)")
 		}
 	}
-	for flag, spec := range passwordFlags {
-		if spec == "stdin" {
-			users = append(users, "--"+flag+" stdin")
+	for _, pf := range passwordFlags {
+		if pf.Spec == "stdin" {
+			users = append(users, "--"+pf.Name+" stdin")
 		}
 	}
 	if len(users) > 1 {
