@@ -143,6 +143,11 @@ func (p *tryPolicy) Do(req *policy.Request) (*http.Response, error) {
 			r.Wait, r.RetryAfter = d, true
 		}
 	}
+	if r.RetryAfter && p.beyondCap(r.Wait) {
+		// azcore does not retry an answer that asks for a longer wait
+		// than MaxRetryDelay: there is no retry to tell of.
+		return resp, err
+	}
 	p.o.OnRetry(r)
 	return resp, err
 }
@@ -159,6 +164,16 @@ func (p *tryPolicy) retriable(resp *http.Response, err error) bool {
 			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 	}
 	return slices.Contains(codes, resp.StatusCode)
+}
+
+// beyondCap reports a Retry-After wait longer than azcore accepts:
+// MaxRetryDelay, 60 s when 0, no limit when negative.
+func (p *tryPolicy) beyondCap(wait time.Duration) bool {
+	ceiling := p.o.Retry.MaxRetryDelay
+	if ceiling == 0 {
+		ceiling = 60 * time.Second
+	}
+	return ceiling > 0 && wait > ceiling
 }
 
 // delay is azcore's exponential back-off without its jitter.

@@ -125,3 +125,26 @@ func TestUntrustedIsNotRetried(t *testing.T) {
 		t.Errorf("error %v carries an ExhaustedError; only a timeout does", err)
 	}
 }
+
+// TestRetryAfterBeyondCap: azcore does not retry an answer whose
+// Retry-After exceeds MaxRetryDelay, so no retry is announced.
+func TestRetryAfterBeyondCap(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	var got []Retry
+	pl := pipeline(Options{Retry: policy.RetryOptions{MaxRetries: 3, RetryDelay: time.Millisecond, MaxRetryDelay: 10 * time.Second},
+		OnRetry: func(r Retry) { got = append(got, r) }})
+	req, _ := runtime.NewRequest(context.Background(), http.MethodGet, srv.URL)
+	resp, err := pl.Do(req)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("Do = %v, %v; want the 429", resp, err)
+	}
+	if n.Load() != 1 || len(got) != 0 {
+		t.Errorf("%d requests and retries announced %+v; want 1 request and none announced", n.Load(), got)
+	}
+}

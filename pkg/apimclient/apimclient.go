@@ -2,14 +2,13 @@
 // Azure API Management service, through Azure Resource Manager: the
 // certificates API Management presents to back ends for mutual TLS.
 //
-// It runs on the Azure SDK's ARM pipeline (azcore/arm/runtime): bearer
-// tokens from any azcore.TokenCredential, retries with back-off that honour
-// Retry-After on 429, and redacted request logging.
+// It runs on the shared Azure transport (pkg/azhttp, the Azure SDK's ARM
+// pipeline): bearer tokens from any azcore.TokenCredential, retries with
+// back-off that honour Retry-After on 429, and redacted request logging.
 // https://learn.microsoft.com/rest/api/apimanagement/certificate
 package apimclient
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
@@ -24,14 +23,10 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	armruntime "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm/runtime"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
-	"github.com/azcert/azcert/internal/httplimit"
-	"github.com/azcert/azcert/internal/retrynote"
+	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -46,16 +41,11 @@ var Endpoints = map[string]string{
 }
 
 // EndpointFor returns the ARM endpoint of a named cloud.
-func EndpointFor(cloudName string) (string, error) {
-	if u, ok := Endpoints[strings.ToLower(cloudName)]; ok {
-		return u, nil
-	}
-	return "", fmt.Errorf("unknown cloud %q (choose public, china or usgov)", cloudName)
-}
+func EndpointFor(cloudName string) (string, error) { return azhttp.CloudEndpoint(Endpoints, cloudName) }
 
 // MaxAnswerSize bounds the body of an answer the client reads. An ARM page
 // of certificates is a few kilobytes per certificate.
-const MaxAnswerSize = 16 << 20
+const MaxAnswerSize = azhttp.DefaultMaxAnswerSize
 
 // Options configures a Client.
 type Options struct {
@@ -80,12 +70,11 @@ type Options struct {
 
 // Client manages the certificates of one API Management service.
 type Client struct {
-	pl   runtime.Pipeline
+	az   *azhttp.Client
 	base string
 }
 
 var (
-	guidRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
 	// Resource group names: 1-90 of letters, digits, _-.() and not ending in a dot.
 	rgRE = regexp.MustCompile(`^[-\w._()]{0,89}[-\w_()]$`)
 	// API Management service names: 1-50 letters, digits and hyphens, starting with a letter.
@@ -138,7 +127,7 @@ func New(o Options) (*Client, error) {
 	if o.Credential == nil {
 		return nil, errors.New("apimclient: a credential is required")
 	}
-	if !guidRE.MatchString(o.Subscription) {
+	if !azhttp.ValidSubscription(o.Subscription) {
 		return nil, fmt.Errorf("subscription %q is not a subscription ID (a GUID)", o.Subscription)
 	}
 	if !rgRE.MatchString(o.ResourceGroup) {
@@ -156,52 +145,24 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("ARM endpoint %q is not an https:// URL", endpoint)
 	}
 	endpoint = strings.TrimRight(endpoint, "/")
-	// The token audience is the endpoint's, as for every ARM cloud; a
-	// custom endpoint (the emulator) gets its own URL as audience.
-	audience := endpoint
-	for _, c := range []cloud.Configuration{cloud.AzurePublic, cloud.AzureChina, cloud.AzureGovernment} {
-		if rm := c.Services[cloud.ResourceManager]; strings.TrimRight(rm.Endpoint, "/") == endpoint {
-			audience = rm.Audience
-		}
-	}
-	retry := policy.RetryOptions{MaxRetries: 4, RetryDelay: 800 * time.Millisecond, MaxRetryDelay: 30 * time.Second}
-	if o.MaxRetries != 0 {
-		retry.MaxRetries = int32(o.MaxRetries)
-	}
-	if o.RetryDelay != 0 {
-		retry.RetryDelay = o.RetryDelay
-	}
-	// A nil Transport means azcore's default client, which Transport
-	// cannot wrap; an http.Client with Go's defaults stands in for it.
-	var transport policy.Transporter = &http.Client{}
-	if o.Transport != nil {
-		transport = o.Transport
-	}
-	transport = httplimit.Transport(transport, MaxAnswerSize)
-	copts := &arm.ClientOptions{
-		ClientOptions: policy.ClientOptions{
-			Cloud: cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-				cloud.ResourceManager: {Endpoint: endpoint, Audience: audience},
-			}},
-			Retry:     retry,
-			Transport: transport,
-			Telemetry: policy.TelemetryOptions{ApplicationID: "azcert"},
-		},
-		// Registering resource providers is not azcert's business.
-		DisableRPRegistration: true,
-	}
-	perCall, perRetry := retrynote.Policies(retrynote.Options{Retry: retry, OnRetry: o.OnRetry})
-	plOpts := runtime.PipelineOptions{PerCall: []policy.Policy{perCall}, PerRetry: []policy.Policy{perRetry}}
-	if o.Trace != nil {
-		plOpts.PerRetry = append(plOpts.PerRetry, &tracePolicy{w: o.Trace})
-	}
-	pl, err := armruntime.NewPipeline("azcert/apimclient", "v1", markingCredential{o.Credential}, plOpts, copts)
+	az, err := azhttp.NewARM(azhttp.Options{
+		Module:        "azcert/apimclient",
+		Service:       "Azure Resource Manager",
+		Transport:     o.Transport,
+		MaxAnswerSize: MaxAnswerSize,
+		Retry:         azhttp.RetryOptions(policy.RetryOptions{MaxRetries: 4, RetryDelay: 800 * time.Millisecond, MaxRetryDelay: 30 * time.Second}, o.MaxRetries, o.RetryDelay, 0),
+		OnRetry:       o.OnRetry,
+		Trace:         o.Trace,
+		TraceHeaders:  traceHeaders,
+		RedactBody:    Redact,
+		ParseError:    azhttp.ParseJSONError,
+	}, o.Credential, endpoint)
 	if err != nil {
 		return nil, err
 	}
 	base := fmt.Sprintf("%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ApiManagement/service/%s/certificates",
 		endpoint, url.PathEscape(o.Subscription), url.PathEscape(o.ResourceGroup), url.PathEscape(o.Service))
-	return &Client{pl: pl, base: base}, nil
+	return &Client{az: az, base: base}, nil
 }
 
 // Certificate is a client certificate of the API Management service.
@@ -229,70 +190,25 @@ func (c contract) cert(etag string) Certificate {
 		Thumbprint: strings.ToUpper(c.Properties.Thumbprint), ExpirationDate: c.Properties.ExpirationDate, ETag: etag}
 }
 
-// Error is an ARM error answer.
-type Error struct {
-	StatusCode    int
-	Code          string
-	Message       string
-	RequestID     string
-	CorrelationID string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Code != "" {
-		fmt.Fprintf(&b, ": %s", e.Code)
-	}
-	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", strings.TrimSpace(e.Message))
-	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (x-ms-request-id %s)", e.RequestID)
-	}
-	return b.String()
-}
-
-// Temporary reports throttling or a server-side failure.
-func (e *Error) Temporary() bool {
-	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
-}
+// Error is an ARM error answer: status, code, message, x-ms-request-id
+// and x-ms-correlation-request-id.
+type Error = azhttp.Error
 
 // RetryInfo describes a retry about to happen: the attempt that failed
 // (Attempt of Of), its answer ("429", "503 ServerBusy"), and the wait.
-type RetryInfo = retrynote.Retry
+type RetryInfo = azhttp.RetryInfo
 
-// UnavailableError reports that ARM could not be reached.
-type UnavailableError struct {
-	Err error
-	// Answered reports that the service did answer, with errors worth
-	// retrying, until the retries or the time ran out.
-	Answered bool
-}
-
-func (e *UnavailableError) Error() string {
-	var tl *httplimit.TooLargeError
-	if errors.As(e.Err, &tl) {
-		return "Azure Resource Manager's answer cannot be used: " + e.Err.Error()
-	}
-	if e.Answered {
-		return "Azure Resource Manager is unavailable: " + e.Err.Error()
-	}
-	return "Azure Resource Manager is unreachable: " + e.Err.Error()
-}
-func (e *UnavailableError) Unwrap() error { return e.Err }
+// UnavailableError reports that ARM could not be reached, or gave no
+// usable answer. Its message begins "Azure Resource Manager is
+// unreachable", "... is unavailable" (it answered, with errors worth
+// retrying) or "Azure Resource Manager's answer cannot be used".
+type UnavailableError = azhttp.UnavailableError
 
 // CredentialError reports that no bearer token could be had.
-type CredentialError struct{ Err error }
-
-func (e *CredentialError) Error() string { return e.Err.Error() }
-func (e *CredentialError) Unwrap() error { return e.Err }
+type CredentialError = azhttp.CredentialError
 
 // IsNotFound reports a 404 answer.
-func IsNotFound(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.StatusCode == http.StatusNotFound
-}
+func IsNotFound(err error) bool { return azhttp.IsNotFound(err) }
 
 func (c *Client) do(ctx context.Context, method, id string, query url.Values, body any, ifMatch string, ok ...int) (*http.Response, []byte, error) {
 	u := c.base
@@ -324,74 +240,12 @@ func (c *Client) doURL(ctx context.Context, method, u string, query url.Values, 
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := req.SetBody(nopCloser{bytes.NewReader(data)}, "application/json"); err != nil {
+		if err := azhttp.SetBody(req, data, "application/json"); err != nil {
 			return nil, nil, err
 		}
 	}
-	resp, err := c.pl.Do(req)
-	if err != nil {
-		var ce *CredentialError
-		if errors.As(err, &ce) {
-			return nil, nil, ce
-		}
-		if ctx.Err() != nil {
-			if exh, ok := retrynote.Last(err); ok {
-				return nil, nil, &UnavailableError{Err: fmt.Errorf("%s: %s: %w", method, exh.Summary(), ctx.Err()), Answered: exh.Answered}
-			}
-			return nil, nil, &UnavailableError{Err: fmt.Errorf("%s: no answer in time: %w", method, ctx.Err())}
-		}
-		return nil, nil, &UnavailableError{Err: err}
-	}
-	defer resp.Body.Close()
-	// The pipeline has read the body already, within MaxAnswerSize.
-	data, err := runtime.Payload(resp)
-	if err != nil {
-		return nil, nil, &UnavailableError{Err: err}
-	}
-	for _, s := range ok {
-		if resp.StatusCode == s {
-			return resp, data, nil
-		}
-	}
-	return resp, data, parseError(resp, data)
+	return c.az.Do(req, method, ok...)
 }
-
-// markingCredential turns the credential's failures into *CredentialError,
-// so callers can tell "no token" from "no answer".
-type markingCredential struct{ azcore.TokenCredential }
-
-func (m markingCredential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	t, err := m.TokenCredential.GetToken(ctx, o)
-	if err != nil {
-		return t, &CredentialError{Err: err}
-	}
-	return t, nil
-}
-
-func parseError(resp *http.Response, data []byte) error {
-	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("x-ms-request-id"),
-		CorrelationID: resp.Header.Get("x-ms-correlation-request-id")}
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" {
-		e.Code, e.Message = body.Error.Code, body.Error.Message
-	} else if len(data) > 0 {
-		msg := strings.TrimSpace(string(data))
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
-		e.Message = msg
-	}
-	return e
-}
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
 
 // CreateOrUpdate uploads a .pfx under id. ifMatch "" creates (the service
 // refuses to replace an existing certificate without it); "*" or an ETag

@@ -7,9 +7,9 @@
 // was seen to do where the two differ: Add Management Certificate answers
 // 201 Created (documented: 200), throttling comes as 503 TooManyRequests
 // without Retry-After, list results may carry PKCS#12 blobs instead of DER.
-// Requests go through the Azure SDK's HTTP pipeline (azcore), which retries
-// transport errors, 429, 500 and 503 with exponential back-off and jitter
-// and honours Retry-After.
+// Requests go through the shared Azure transport (pkg/azhttp, on the Azure
+// SDK's azcore pipeline), which retries transport errors, 429, 500, 502,
+// 503 and 504 with exponential back-off and jitter and honours Retry-After.
 package mgmtclient
 
 import (
@@ -25,16 +25,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
-	"github.com/azcert/azcert/internal/httplimit"
-	"github.com/azcert/azcert/internal/retrynote"
 	"github.com/azcert/azcert/internal/xmldepth"
+	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -46,12 +44,7 @@ var Endpoints = map[string]string{
 }
 
 // EndpointFor returns the base URL of a named cloud.
-func EndpointFor(cloud string) (string, error) {
-	if u, ok := Endpoints[strings.ToLower(cloud)]; ok {
-		return u, nil
-	}
-	return "", fmt.Errorf("unknown cloud %q (choose public, china or usgov)", cloud)
-}
+func EndpointFor(cloud string) (string, error) { return azhttp.CloudEndpoint(Endpoints, cloud) }
 
 // Options configures a Client.
 type Options struct {
@@ -80,17 +73,15 @@ type Options struct {
 
 // Client calls the Service Management API.
 type Client struct {
-	pl           runtime.Pipeline
+	az           *azhttp.Client
 	hc           *http.Client
 	base         string
 	sub          string
 	pollInterval time.Duration
 }
 
-var subscriptionRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
-
 // ValidSubscription reports whether s is a subscription ID (a GUID).
-func ValidSubscription(s string) bool { return subscriptionRE.MatchString(s) }
+func ValidSubscription(s string) bool { return azhttp.ValidSubscription(s) }
 
 // New makes a Client.
 func New(o Options) (*Client, error) {
@@ -104,35 +95,28 @@ func New(o Options) (*Client, error) {
 	if !ValidSubscription(o.Subscription) {
 		return nil, fmt.Errorf("subscription %q is not a subscription ID (a GUID like 8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36)", o.Subscription)
 	}
-	retry := policy.RetryOptions{
+	retry := azhttp.RetryOptions(policy.RetryOptions{
 		MaxRetries:    4,
 		RetryDelay:    500 * time.Millisecond,
 		MaxRetryDelay: 8 * time.Second,
 		// Throttling came as 503 TooManyRequests; 429 is retried too.
 		StatusCodes: []int{http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
-	}
-	if o.MaxRetries != 0 {
-		retry.MaxRetries = int32(o.MaxRetries)
-	}
-	if o.RetryDelay != 0 {
-		retry.RetryDelay = o.RetryDelay
-	}
-	if o.MaxRetryDelay != 0 {
-		retry.MaxRetryDelay = o.MaxRetryDelay
-	}
-	opts := &policy.ClientOptions{
-		Retry:     retry,
-		Transport: httplimit.Transport(o.HTTPClient, MaxAnswerSize),
-		Telemetry: policy.TelemetryOptions{ApplicationID: "azcert"},
-	}
-	perCall, perRetry := retrynote.Policies(retrynote.Options{Retry: retry, OnRetry: o.OnRetry})
-	opts.PerCallPolicies = []policy.Policy{perCall}
-	opts.PerRetryPolicies = []policy.Policy{perRetry}
-	if o.Trace != nil {
-		opts.PerRetryPolicies = append(opts.PerRetryPolicies, &tracePolicy{w: o.Trace})
-	}
+	}, o.MaxRetries, o.RetryDelay, o.MaxRetryDelay)
+	az := azhttp.New(azhttp.Options{
+		Module:        "azcert/mgmtclient",
+		Transport:     o.HTTPClient,
+		MaxAnswerSize: MaxAnswerSize,
+		Retry:         retry,
+		OnRetry:       o.OnRetry,
+		Trace:         o.Trace,
+		TraceHeaders:  traceHeaders,
+		RedactBody:    Redact,
+		ParseError:    parseErrorBody,
+		// "POST /<sub>/certificates: " before every error, as always.
+		LabelAll: true,
+	})
 	c := &Client{
-		pl:           runtime.NewPipeline("azcert/mgmtclient", "v1", runtime.PipelineOptions{}, opts),
+		az:           az,
 		hc:           o.HTTPClient,
 		base:         strings.TrimRight(o.Endpoint, "/"),
 		sub:          strings.ToLower(o.Subscription),
@@ -184,63 +168,20 @@ func TLSConfig(cert tls.Certificate, roots *x509.CertPool) *tls.Config {
 
 // RetryInfo describes a retry about to happen: the attempt that failed
 // (Attempt of Of), its answer ("503 TooManyRequests"), and the wait.
-type RetryInfo = retrynote.Retry
+type RetryInfo = azhttp.RetryInfo
 
-// Error is an error answer from the service.
-type Error struct {
-	StatusCode int
-	Code       string
-	Message    string
-	RequestID  string
-}
+// Error is an error answer from the service: status, Code, Message and
+// x-ms-request-id.
+type Error = azhttp.Error
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Code != "" {
-		fmt.Fprintf(&b, ": %s", e.Code)
-	}
-	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", strings.TrimSpace(e.Message))
-	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (x-ms-request-id %s)", e.RequestID)
-	}
-	return b.String()
-}
-
-// Temporary reports whether the service was unavailable (5xx or
-// throttling) rather than refusing the request.
-func (e *Error) Temporary() bool {
-	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
-}
-
-// UnavailableError reports that the service could not be reached: a
-// network error or a timeout, after retries.
-type UnavailableError struct {
-	Err error
-	// Answered reports that the service did answer, with errors worth
-	// retrying, until the retries or the time ran out.
-	Answered bool
-}
-
-func (e *UnavailableError) Error() string {
-	var tl *httplimit.TooLargeError
-	if errors.As(e.Err, &tl) {
-		return "Azure's answer cannot be used: " + e.Err.Error()
-	}
-	if e.Answered {
-		return "Azure is unavailable: " + e.Err.Error()
-	}
-	return "Azure is unreachable: " + e.Err.Error()
-}
-func (e *UnavailableError) Unwrap() error { return e.Err }
+// UnavailableError reports that the service could not be reached, or
+// gave no usable answer: a network error or a timeout, after retries. Its
+// message begins "Azure is unreachable", "Azure is unavailable" (it
+// answered, with errors worth retrying) or "Azure's answer cannot be used".
+type UnavailableError = azhttp.UnavailableError
 
 // IsNotFound reports a 404 answer.
-func IsNotFound(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.StatusCode == http.StatusNotFound
-}
+func IsNotFound(err error) bool { return azhttp.IsNotFound(err) }
 
 // IsLimit reports an answer that says the subscription has as many
 // management certificates as it may have. Its status is undocumented, so
@@ -268,35 +209,16 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any,
 		if err != nil {
 			return nil, err
 		}
-		data = append([]byte(xml.Header), data...)
-		if err := req.SetBody(streamingNopCloser(data), "application/xml"); err != nil {
+		if err := azhttp.SetBody(req, append([]byte(xml.Header), data...), "application/xml"); err != nil {
 			return nil, err
 		}
-		// net/http follows a 307 with GetBody. azcore's GetBody rewinds the
-		// one shared reader, which the previous hop's writer may still hold;
-		// a fresh reader per hop keeps each request's body its own.
-		req.Raw().GetBody = func() (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(data)), nil
-		}
 	}
-	resp, err := c.pl.Do(req)
+	resp, data, err := c.az.Do(req, method+" "+path, ok...)
+	if resp == nil {
+		return nil, err
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			if exh, ok := retrynote.Last(err); ok {
-				return nil, &UnavailableError{Err: fmt.Errorf("%s %s: %s: %w", method, path, exh.Summary(), ctx.Err()), Answered: exh.Answered}
-			}
-			return nil, &UnavailableError{Err: fmt.Errorf("%s %s: no answer in time: %w", method, path, ctx.Err())}
-		}
-		return nil, &UnavailableError{Err: fmt.Errorf("%s %s: %w", method, path, err)}
-	}
-	defer resp.Body.Close()
-	// The pipeline has read the body already, within MaxAnswerSize.
-	data, err := runtime.Payload(resp)
-	if err != nil {
-		return nil, &UnavailableError{Err: fmt.Errorf("reading the answer to %s %s: %w", method, path, err)}
-	}
-	if !contains(ok, resp.StatusCode) {
-		return resp.Header, parseError(resp, data)
+		return resp.Header, err
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := unmarshalBounded(data, out); err != nil {
@@ -306,33 +228,18 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any,
 	return resp.Header, nil
 }
 
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func parseError(resp *http.Response, data []byte) error {
-	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("x-ms-request-id")}
+// parseErrorBody reads the Code and Message of an <Error> answer.
+func parseErrorBody(data []byte) (code, message string, ok bool) {
 	var body ErrorBody
-	if unmarshalBounded(data, &body) == nil {
-		e.Code, e.Message = body.Code, body.Message
-	} else if len(data) > 0 {
-		msg := strings.TrimSpace(string(data))
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
-		e.Message = msg
+	if unmarshalBounded(data, &body) != nil {
+		return "", "", false
 	}
-	return e
+	return body.Code, body.Message, true
 }
 
 // MaxAnswerSize bounds the body of an answer the client reads. Service
 // Management answers are a few kilobytes per certificate.
-const MaxAnswerSize = 16 << 20
+const MaxAnswerSize = azhttp.DefaultMaxAnswerSize
 
 // maxResponseDepth bounds the nesting of an answer. Service Management
 // answers nest four levels at most.
@@ -346,15 +253,6 @@ func unmarshalBounded(data []byte, v any) error {
 	}
 	return xml.Unmarshal(data, v)
 }
-
-// streamingNopCloser wraps a body for azcore, which rewinds it on retries.
-func streamingNopCloser(b []byte) io.ReadSeekCloser {
-	return nopCloser{bytes.NewReader(b)}
-}
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
 
 // ManagementCertificate is a registered management certificate.
 type ManagementCertificate struct {
