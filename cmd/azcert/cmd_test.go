@@ -13,7 +13,6 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
-	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
@@ -46,37 +45,6 @@ func testFactory(t *testing.T, stdin string, answers []string, env map[string]st
 		},
 	}
 	return f, &out, &errOut
-}
-
-func TestExitCode(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want int
-	}{
-		{"nil", nil, 0},
-		{"plain", errors.New("boom"), 1},
-		{"usage", cmdutil.UsageErrorf("bad flag"), 2},
-		{"wrapped usage", fmt.Errorf("x: %w", cmdutil.UsageErrorf("bad")), 2},
-		{"input", cmdutil.InputErrorf("bad file"), 3},
-		{"name", &certgen.NameError{Name: "x", Reason: "y"}, 3},
-		{"key size", &certgen.KeySizeError{Bits: 1024}, 3},
-		{"azure domain", &certgen.AzureDomainError{Name: "a.cloudapp.net", Suffix: "cloudapp.net"}, 3},
-		{"validity", &certgen.ValidityError{Reason: "past"}, 3},
-		{"load", &export.InputError{Reason: "empty"}, 3},
-		{"exists", &export.ExistsError{Path: "a"}, 3},
-		{"output", &export.OutputError{Path: "a", Reason: "ro"}, 3},
-		{"key mismatch", fmt.Errorf("%w x", export.ErrKeyMismatch), 3},
-		{"check", &cmdutil.CheckFailedError{Err: errors.New("mismatch")}, 4},
-		{"hint keeps code", cmdutil.WithHint(cmdutil.InputErrorf("x"), "y"), 3},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := cmdutil.ExitCode(tt.err); got != tt.want {
-				t.Errorf("cmdutil.ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
-			}
-		})
-	}
 }
 
 func TestPromptOnTerminal(t *testing.T) {
@@ -287,22 +255,5 @@ func TestCscfgSetKeepsEveryOtherByte(t *testing.T) {
 	}
 	if again, _ := os.ReadFile(path); string(again) != want {
 		t.Error("a failed set changed the file")
-	}
-}
-
-func TestPrintable(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`unknown command "x" for "azcert"`, `unknown command "x" for "azcert"`},
-		{"a\tb\n", `a\tb\n`},
-		{"say \"hi\"\x1b[2J", `say "hi"\x1b[2J`},
-		{"back\\slash\x07", `back\\slash\a`},
-		{"mark\u200e", `mark\u200e`},
-		{"bad\xffutf8", `bad\xffutf8`},
-		{"café", "café"},
-	}
-	for _, tt := range tests {
-		if got := cmdutil.Printable(tt.in); got != tt.want {
-			t.Errorf("cmdutil.Printable(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }

@@ -17,8 +17,7 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
-	"github.com/azcert/azcert/internal/httplimit"
-	"github.com/azcert/azcert/internal/retrynote"
+	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -72,10 +71,10 @@ func run(args []string, f *cmdutil.Factory) int {
 // the retries (exit 6), the two flags that bound them with their values.
 func retryHint(cmd *cobra.Command, err error) error {
 	var h *cmdutil.HintError
-	if cmd == nil || cmdutil.ExitCode(err) != cmdutil.ExitAzureUnreachable || errors.As(err, &h) || errors.As(err, new(*httplimit.TooLargeError)) {
+	if cmd == nil || cmdutil.ExitCode(err) != cmdutil.ExitAzureUnreachable || errors.As(err, &h) || errors.As(err, new(*azhttp.TooLargeError)) {
 		return err
 	}
-	if retrynote.Untrusted(err) {
+	if azhttp.Untrusted(err) {
 		return cmdutil.WithHint(err, "the server's certificate is not trusted: for the emulator, give --ca-file with the file its --ca-out wrote (or AZCERT_CA_FILE); behind a TLS-inspecting proxy, its CA certificate")
 	}
 	r, t := cmd.Flags().Lookup("retries"), cmd.Flags().Lookup("timeout")

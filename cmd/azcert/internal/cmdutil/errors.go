@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
@@ -86,27 +86,21 @@ func ExitCode(err error) int {
 		exists   *export.ExistsError
 		output   *export.OutputError
 	)
+	// Both Azure clients answer with the shared azhttp types.
 	var (
-		azure5   *mgmtclient.Error
+		azureErr *azhttp.Error
 		azureOp  *mgmtclient.OperationError
-		azureOff *mgmtclient.UnavailableError
-		arm      *apimclient.Error
-		armOff   *apimclient.UnavailableError
+		azureOff *azhttp.UnavailableError
 		noCred   *CredentialError
-		armCred  *apimclient.CredentialError
+		azCred   *azhttp.CredentialError
 	)
 	switch {
-	case errors.As(err, &azureOff), errors.As(err, &armOff):
+	case errors.As(err, &azureOff):
 		return ExitAzureUnreachable
-	case errors.As(err, &noCred), errors.As(err, &armCred):
+	case errors.As(err, &noCred), errors.As(err, &azCred):
 		return ExitAzure
-	case errors.As(err, &arm):
-		if arm.Temporary() {
-			return ExitAzureUnreachable
-		}
-		return ExitAzure
-	case errors.As(err, &azure5):
-		if azure5.Temporary() {
+	case errors.As(err, &azureErr):
+		if azureErr.Temporary() {
 			return ExitAzureUnreachable
 		}
 		return ExitAzure

@@ -101,43 +101,9 @@ func ServiceManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.MgmtF
 		return nil, cmdutil.UsageErrorf("--publish-settings and --auth-cert both name the management certificate; give one")
 	}
 	s := &cmdutil.MgmtSession{Subscription: o.Subscription}
-	var cert tls.Certificate
-	switch {
-	case o.PublishSettings != "":
-		data, err := input.Read(f, o.PublishSettings)
-		if err != nil {
-			return nil, err
-		}
-		ps, err := mgmtclient.ParsePublishSettings(data)
-		if err != nil {
-			return nil, cmdutil.InputErrorf("%s: %w", o.PublishSettings, err)
-		}
-		sub, err := ps.Pick(o.Subscription)
-		if err != nil {
-			var amb *mgmtclient.AmbiguousSubscriptionError
-			if errors.As(err, &amb) {
-				return nil, &cmdutil.UsageError{Err: err}
-			}
-			return nil, &cmdutil.InputError{Err: err}
-		}
-		s.Subscription, cert, s.AuthThumb = sub.ID, sub.Certificate, sub.Thumbprint
-		if o.Conn.Endpoint == "" && !o.Conn.CloudChanged && sub.Endpoint != "" {
-			s.Endpoint = sub.Endpoint
-		}
-	case o.AuthCert != "":
-		b, err := input.LoadWith(f, o.AuthCert, o.AuthPassword, "auth-password", "AZCERT_AUTH_PASSWORD")
-		if err != nil {
-			return nil, err
-		}
-		if b.Key == nil {
-			return nil, cmdutil.WithHint(cmdutil.InputErrorf("%s holds no private key; the management certificate must come with its key", o.AuthCert),
-				"give the .pfx, or a PEM file with both the certificate and the key")
-		}
-		cert = tls.Certificate{Certificate: [][]byte{b.Cert.Raw}, PrivateKey: b.Key, Leaf: b.Cert}
-		s.AuthThumb = mgmtclient.Thumbprint(b.Cert)
-	default:
-		return nil, cmdutil.WithHint(cmdutil.UsageErrorf("no management certificate: give --auth-cert FILE or --publish-settings FILE"),
-			"create one with 'azcert new azcert-mgmt --for management' and register azcert-mgmt.cer in the portal (or the emulator's --trust)")
+	cert, err := managementCert(f, o, s)
+	if err != nil {
+		return nil, err
 	}
 	if s.Subscription == "" {
 		return nil, cmdutil.UsageErrorf("no subscription: give --subscription ID or set AZCERT_SUBSCRIPTION")
@@ -180,6 +146,51 @@ func ServiceManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.MgmtF
 	}
 	s.Client = c
 	return s, nil
+}
+
+// managementCert loads the certificate that authenticates the calls, from
+// --publish-settings (which may also give the subscription and endpoint,
+// filled into s) or --auth-cert.
+func managementCert(f *cmdutil.Factory, o *cmdutil.MgmtFlags, s *cmdutil.MgmtSession) (tls.Certificate, error) {
+	var cert tls.Certificate
+	switch {
+	case o.PublishSettings != "":
+		data, err := input.Read(f, o.PublishSettings)
+		if err != nil {
+			return cert, err
+		}
+		ps, err := mgmtclient.ParsePublishSettings(data)
+		if err != nil {
+			return cert, cmdutil.InputErrorf("%s: %w", o.PublishSettings, err)
+		}
+		sub, err := ps.Pick(o.Subscription)
+		if err != nil {
+			var amb *mgmtclient.AmbiguousSubscriptionError
+			if errors.As(err, &amb) {
+				return cert, &cmdutil.UsageError{Err: err}
+			}
+			return cert, &cmdutil.InputError{Err: err}
+		}
+		s.Subscription, cert, s.AuthThumb = sub.ID, sub.Certificate, sub.Thumbprint
+		if o.Conn.Endpoint == "" && !o.Conn.CloudChanged && sub.Endpoint != "" {
+			s.Endpoint = sub.Endpoint
+		}
+	case o.AuthCert != "":
+		b, err := input.LoadWith(f, o.AuthCert, o.AuthPassword, "auth-password", "AZCERT_AUTH_PASSWORD")
+		if err != nil {
+			return cert, err
+		}
+		if b.Key == nil {
+			return cert, cmdutil.WithHint(cmdutil.InputErrorf("%s holds no private key; the management certificate must come with its key", o.AuthCert),
+				"give the .pfx, or a PEM file with both the certificate and the key")
+		}
+		cert = tls.Certificate{Certificate: [][]byte{b.Cert.Raw}, PrivateKey: b.Key, Leaf: b.Cert}
+		s.AuthThumb = mgmtclient.Thumbprint(b.Cert)
+	default:
+		return cert, cmdutil.WithHint(cmdutil.UsageErrorf("no management certificate: give --auth-cert FILE or --publish-settings FILE"),
+			"create one with 'azcert new azcert-mgmt --for management' and register azcert-mgmt.cer in the portal (or the emulator's --trust)")
+	}
+	return cert, nil
 }
 
 // APIManagement validates the API Management flags, finds a token

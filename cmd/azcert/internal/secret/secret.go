@@ -156,26 +156,15 @@ func Resolve(f *cmdutil.Factory, r Request) (Password, error) {
 		}
 		return checkNew(r, Password{Value: v}, desc+":"+src.Value)
 	case "file":
-		fh, err := os.Open(src.Value)
+		v, err := fromFile(r, src.Value)
 		if err != nil {
-			return Password{}, cmdutil.InputErrorf("--%s file:%s: %w", r.Flag, src.Value, UnwrapPath(err))
-		}
-		defer fh.Close()
-		v, err := readFirstLine(fh)
-		if err != nil {
-			return Password{}, cmdutil.InputErrorf("--%s file:%s: %w", r.Flag, src.Value, UnwrapPath(err))
+			return Password{}, err
 		}
 		return checkNew(r, Password{Value: v}, desc+":"+src.Value)
 	case "fd":
-		n, _ := strconv.Atoi(src.Value)
-		fh, err := openFD(n)
+		v, err := fromFD(r, src.Value)
 		if err != nil {
-			return Password{}, cmdutil.UsageErrorf("--%s fd:%d: %v", r.Flag, n, err)
-		}
-		defer fh.Close()
-		v, err := readFirstLine(fh)
-		if err != nil {
-			return Password{}, cmdutil.UsageErrorf("--%s fd:%d: %v", r.Flag, n, UnwrapPath(err))
+			return Password{}, err
 		}
 		return checkNew(r, Password{Value: v}, desc+":"+src.Value)
 	case "stdin":
@@ -189,36 +178,79 @@ func Resolve(f *cmdutil.Factory, r Request) (Password, error) {
 		}
 		return checkNew(r, Password{Value: v}, desc)
 	case "prompt":
-		if !f.IO.CanPrompt() {
-			return Password{}, cmdutil.UsageErrorf("--%s prompt needs a terminal; use env:VAR, file:PATH or fd:N in scripts", r.Flag)
-		}
-		v, err := f.IO.Prompt(fmt.Sprintf("Password for %s: ", r.Purpose))
+		v, err := fromPrompt(f, r)
 		if err != nil {
 			return Password{}, err
 		}
-		if r.Create {
-			again, err := f.IO.Prompt("Repeat the password: ")
-			if err != nil {
-				return Password{}, err
-			}
-			if again != v {
-				return Password{}, cmdutil.InputErrorf("the two passwords differ")
-			}
-		}
 		return checkNew(r, Password{Value: v}, "the prompt")
 	case "generate":
-		if !r.AllowGenerate {
-			return Password{}, cmdutil.UsageErrorf("--%s generate only applies when a .pfx is written", r.Flag)
-		}
-		b := make([]byte, 24)
-		if _, err := io.ReadFull(rand.Reader, b); err != nil {
-			return Password{}, fmt.Errorf("generating a password: %w", err)
-		}
-		return Password{Value: base64.RawURLEncoding.EncodeToString(b), Generated: true}, nil
+		return generate(r)
 	case "none":
 		return Password{}, nil
 	}
 	return Password{}, cmdutil.UsageErrorf("--%s: unknown password source", r.Flag)
+}
+
+// fromFile reads the first line of a file:PATH source.
+func fromFile(r Request, path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", cmdutil.InputErrorf("--%s file:%s: %w", r.Flag, path, UnwrapPath(err))
+	}
+	defer fh.Close()
+	v, err := readFirstLine(fh)
+	if err != nil {
+		return "", cmdutil.InputErrorf("--%s file:%s: %w", r.Flag, path, UnwrapPath(err))
+	}
+	return v, nil
+}
+
+// fromFD reads the first line of an fd:N source.
+func fromFD(r Request, num string) (string, error) {
+	n, _ := strconv.Atoi(num)
+	fh, err := openFD(n)
+	if err != nil {
+		return "", cmdutil.UsageErrorf("--%s fd:%d: %v", r.Flag, n, err)
+	}
+	defer fh.Close()
+	v, err := readFirstLine(fh)
+	if err != nil {
+		return "", cmdutil.UsageErrorf("--%s fd:%d: %v", r.Flag, n, UnwrapPath(err))
+	}
+	return v, nil
+}
+
+// fromPrompt asks on the terminal, twice for a new password.
+func fromPrompt(f *cmdutil.Factory, r Request) (string, error) {
+	if !f.IO.CanPrompt() {
+		return "", cmdutil.UsageErrorf("--%s prompt needs a terminal; use env:VAR, file:PATH or fd:N in scripts", r.Flag)
+	}
+	v, err := f.IO.Prompt(fmt.Sprintf("Password for %s: ", r.Purpose))
+	if err != nil {
+		return "", err
+	}
+	if r.Create {
+		again, err := f.IO.Prompt("Repeat the password: ")
+		if err != nil {
+			return "", err
+		}
+		if again != v {
+			return "", cmdutil.InputErrorf("the two passwords differ")
+		}
+	}
+	return v, nil
+}
+
+// generate makes a strong random password: 24 random bytes, base64url.
+func generate(r Request) (Password, error) {
+	if !r.AllowGenerate {
+		return Password{}, cmdutil.UsageErrorf("--%s generate only applies when a .pfx is written", r.Flag)
+	}
+	b := make([]byte, 24)
+	if _, err := io.ReadFull(rand.Reader, b); err != nil {
+		return Password{}, fmt.Errorf("generating a password: %w", err)
+	}
+	return Password{Value: base64.RawURLEncoding.EncodeToString(b), Generated: true}, nil
 }
 
 // checkNew refuses an empty new password: an empty one must be asked for
