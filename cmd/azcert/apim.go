@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/asm"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
@@ -153,7 +154,7 @@ func runAPIMUpload(f *cmdutil.Factory, cmd *cobra.Command, opts *apimUploadOptio
 		return cmdutil.WithHint(cmdutil.InputErrorf("%s is not a .pfx; API Management takes the certificate with its key as a .pfx", opts.file),
 			"make one from it and its PEM key file with azcert export's --pfx and --key, or give the .pfx that azcert new wrote")
 	}
-	if err := checkUploadable(opts.file, l.Bundle, f.Now(), true); err != nil {
+	if err := asm.CheckUploadable(opts.file, l.Bundle, f.Now(), true); err != nil {
 		return err
 	}
 	sess, err := f.APIManagement(cmd.Context(), &opts.apim)

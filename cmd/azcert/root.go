@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/asm"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	"github.com/azcert/azcert/pkg/azhttp"
@@ -279,9 +280,9 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		newRotateCmd(f),
 		newAPIMCmd(f),
 		newGenDocsCmd(f),
-		newUploadCmd(f),
-		newListCmd(f),
-		newDeleteCmd(f),
+		asm.NewCmdUpload(f, nil),
+		asm.NewCmdList(f, nil),
+		asm.NewCmdDelete(f, nil),
 		newEmulatorCmd(f),
 		newVersionCmd(f),
 		newExitCodesTopic(),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/asm"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
@@ -236,7 +237,7 @@ func runRotate(f *cmdutil.Factory, cmd *cobra.Command, opts *rotateOptions) erro
 	defer cancel()
 	if _, err := sess.Client.GetServiceCertificate(ctx, opts.service, newThumb); err == nil {
 		f.IO.Notef("%s is already on cloud service %s", newThumb, opts.service)
-	} else if !mgmtclient.IsNotFound(err) || isServiceMissing(err) {
+	} else if !mgmtclient.IsNotFound(err) || asm.IsServiceMissing(err) {
 		return resume(fmt.Errorf("checking cloud service %s: %w", opts.service, err))
 	} else {
 		id, err := sess.Client.AddServiceCertificate(ctx, opts.service, l.Data, "pfx", l.Password)

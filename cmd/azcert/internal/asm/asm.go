@@ -1,4 +1,11 @@
-package main
+// Package asm holds the Service Management (ASM) commands: azcert upload,
+// list and delete, which register management certificates with a
+// subscription and put service certificates on cloud services. It also
+// holds the checks and hints every Service Management command shares
+// (CheckUploadable, AzureHint, AESHint, IsServiceMissing), so that other
+// commands that upload, such as rotate and apim upload, give the same
+// advice.
+package asm
 
 import (
 	"errors"
@@ -13,8 +20,10 @@ import (
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
-// azureHint adds advice to the errors users can act on.
-func azureHint(err error, s *cmdutil.MgmtSession) error {
+// AzureHint adds advice to the errors users can act on: a refused
+// management certificate (403) and the subscription's limit of management
+// certificates.
+func AzureHint(err error, s *cmdutil.MgmtSession) error {
 	var e *mgmtclient.Error
 	if errors.As(err, &e) {
 		switch {
@@ -28,17 +37,21 @@ func azureHint(err error, s *cmdutil.MgmtSession) error {
 	return err
 }
 
-// aesHint adds, to a service-certificate upload that failed because the
-// .pfx is AES-encrypted, the command that re-encrypts that very file.
-func aesHint(err error, file, source string) error {
+// AESHint adds, to a service-certificate upload that failed because the
+// .pfx is AES-encrypted, the command that re-encrypts that very file;
+// source is the password source that command repeats (see
+// secret.RemedySource).
+func AESHint(err error, file, source string) error {
 	if errors.As(err, new(*mgmtclient.OperationError)) && strings.Contains(err.Error(), "AES") {
 		return cmdutil.WithHint(err, "re-encrypt it for Cloud Services: %s", check.ReencryptCommand(file, source))
 	}
 	return err
 }
 
-// checkUploadable applies Azure's basic rules before anything is sent.
-func checkUploadable(name string, b *export.Bundle, now time.Time, needKey bool) error {
+// CheckUploadable applies Azure's basic rules before anything is sent:
+// an RSA key of at least 2048 bits, not expired at now, and, if needKey,
+// a private key. name is the file in messages.
+func CheckUploadable(name string, b *export.Bundle, now time.Time, needKey bool) error {
 	if typ, bits := export.KeyInfo(b.Cert); typ != "RSA" || bits < 2048 {
 		return cmdutil.InputErrorf("%s: the key is %s %d; Azure requires RSA with at least 2048 bits", name, typ, bits)
 	}
@@ -50,4 +63,10 @@ func checkUploadable(name string, b *export.Bundle, now time.Time, needKey bool)
 			"upload the .pfx that holds the certificate's key")
 	}
 	return nil
+}
+
+// IsServiceMissing tells a 404 for an unknown cloud service apart from a
+// 404 for a certificate that is not there yet.
+func IsServiceMissing(err error) bool {
+	return mgmtclient.IsNotFound(err) && strings.Contains(strings.ToLower(err.Error()), "hosted service")
 }
