@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/apim"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	"github.com/azcert/azcert/internal/httplimit"
@@ -278,7 +279,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		newPolicyCmd(f),
 		newCscfgCmd(f),
 		newRotateCmd(f),
-		newAPIMCmd(f),
+		apim.NewCmdGroup(f),
 		newGenDocsCmd(f),
 		newUploadCmd(f),
 		newListCmd(f),
