@@ -18,6 +18,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/apim"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
+	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
 	"github.com/azcert/azcert/internal/httplimit"
 	"github.com/azcert/azcert/internal/retrynote"
 	"github.com/azcert/azcert/pkg/mgmtclient"
@@ -277,7 +278,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		newShowCmd(f),
 		newCheckCmd(f),
 		newPolicyCmd(f),
-		newCscfgCmd(f),
+		cscfgcmd.NewCmdGroup(f),
 		newRotateCmd(f),
 		apim.NewCmdGroup(f),
 		newGenDocsCmd(f),

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/certgen"
@@ -250,7 +251,7 @@ func runRotate(f *cmdutil.Factory, cmd *cobra.Command, opts *rotateOptions) erro
 	}
 
 	// 4. The configuration.
-	if _, err := setCscfg(f, opts.cscfgFile, opts.certName, opts.role, newThumb, ""); err != nil {
+	if _, err := cscfgcmd.SetInFile(f, opts.cscfgFile, opts.certName, opts.role, newThumb, ""); err != nil {
 		return err
 	}
 
