@@ -19,6 +19,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
+	"github.com/azcert/azcert/cmd/azcert/internal/policy"
 	"github.com/azcert/azcert/internal/httplimit"
 	"github.com/azcert/azcert/internal/retrynote"
 	"github.com/azcert/azcert/pkg/mgmtclient"
@@ -277,7 +278,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		newThumbprintCmd(f),
 		newShowCmd(f),
 		newCheckCmd(f),
-		newPolicyCmd(f),
+		policy.NewCmdGroup(f),
 		cscfgcmd.NewCmdGroup(f),
 		newRotateCmd(f),
 		apim.NewCmdGroup(f),
