@@ -15,9 +15,12 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/apim"
 	"github.com/azcert/azcert/cmd/azcert/internal/asm"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
+	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
+	"github.com/azcert/azcert/cmd/azcert/internal/policy"
 	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -275,10 +278,10 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		newThumbprintCmd(f),
 		newShowCmd(f),
 		newCheckCmd(f),
-		newPolicyCmd(f),
-		newCscfgCmd(f),
+		policy.NewCmdGroup(f),
+		cscfgcmd.NewCmdGroup(f),
 		newRotateCmd(f),
-		newAPIMCmd(f),
+		apim.NewCmdGroup(f),
 		newGenDocsCmd(f),
 		asm.NewCmdUpload(f, nil),
 		asm.NewCmdList(f, nil),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/asm"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/certgen"
@@ -251,7 +252,7 @@ func runRotate(f *cmdutil.Factory, cmd *cobra.Command, opts *rotateOptions) erro
 	}
 
 	// 4. The configuration.
-	if _, err := setCscfg(f, opts.cscfgFile, opts.certName, opts.role, newThumb, ""); err != nil {
+	if _, err := cscfgcmd.SetInFile(f, opts.cscfgFile, opts.certName, opts.role, newThumb, ""); err != nil {
 		return err
 	}
 

@@ -2,7 +2,7 @@
 // list and delete, which register management certificates with a
 // subscription and put service certificates on cloud services. It also
 // holds the checks and hints every Service Management command shares
-// (CheckUploadable, AzureHint, AESHint, IsServiceMissing), so that other
+// (AzureHint, AESHint, IsServiceMissing), so that other
 // commands that upload, such as rotate and apim upload, give the same
 // advice.
 package asm
@@ -12,11 +12,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/check"
-	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -46,23 +44,6 @@ func AESHint(err error, file, source string) error {
 		return cmdutil.WithHint(err, "re-encrypt it for Cloud Services: %s", check.ReencryptCommand(file, source))
 	}
 	return err
-}
-
-// CheckUploadable applies Azure's basic rules before anything is sent:
-// an RSA key of at least 2048 bits, not expired at now, and, if needKey,
-// a private key. name is the file in messages.
-func CheckUploadable(name string, b *export.Bundle, now time.Time, needKey bool) error {
-	if typ, bits := export.KeyInfo(b.Cert); typ != "RSA" || bits < 2048 {
-		return cmdutil.InputErrorf("%s: the key is %s %d; Azure requires RSA with at least 2048 bits", name, typ, bits)
-	}
-	if now.After(b.Cert.NotAfter) {
-		return cmdutil.InputErrorf("%s: the certificate expired on %s", name, b.Cert.NotAfter.UTC().Format(time.DateOnly))
-	}
-	if needKey && b.Key == nil {
-		return cmdutil.WithHint(cmdutil.InputErrorf("%s holds no private key; a service certificate for SSL must be a .pfx with its key", name),
-			"upload the .pfx that holds the certificate's key")
-	}
-	return nil
 }
 
 // IsServiceMissing tells a 404 for an unknown cloud service apart from a

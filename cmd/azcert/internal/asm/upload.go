@@ -174,7 +174,7 @@ func loadUploads(opts *UploadOptions) ([]uploadItem, error) {
 			}
 		}
 		needKey := opts.Service != "" && l.Bundle.Format == export.FormatPKCS12
-		if err := CheckUploadable(name, l.Bundle, f.Now(), needKey); err != nil {
+		if err := cmdutil.CheckUploadable(name, l.Bundle, f.Now(), needKey); err != nil {
 			return nil, err
 		}
 		items = append(items, uploadItem{name, l})
