@@ -12,7 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 )
 
 type emulatorOptions struct {
@@ -75,7 +76,7 @@ delay:DURATION:N, redirect:N (307) — each for the next N requests.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.listen, "listen", "127.0.0.1:8443", "address to listen on (port 0 picks a free one)")
-	fl.StringVar(&opts.subscription, "subscription", mgmttest.DefaultSubscription, "the subscription ID it serves")
+	fl.StringVar(&opts.subscription, "subscription", emulator.DefaultSubscription, "the subscription ID it serves")
 	fl.StringArrayVar(&opts.trust, "trust", nil, "certificate file registered as a management certificate at start (repeatable)")
 	fl.StringArrayVar(&opts.services, "service", nil, "cloud service (hosted service) name (repeatable)")
 	fl.StringVar(&opts.state, "state", "", "JSON file that keeps the registrations across restarts")
@@ -101,7 +102,7 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 	if opts.operationDelay < 0 {
 		return usageErrorf("--operation-delay must not be negative")
 	}
-	cfg := mgmttest.Config{
+	cfg := azure.Config{
 		Listen:             opts.listen,
 		Subscription:       opts.subscription,
 		Services:           opts.services,
@@ -116,9 +117,9 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 			fmt.Fprintf(f.IO.ErrOut, "azcert: debug: "+format+"\n", a...)
 		}
 	}
-	var faults []mgmttest.Fault
+	var faults []emulator.Fault
 	for _, spec := range opts.faults {
-		ft, err := mgmttest.ParseFault(spec)
+		ft, err := emulator.ParseFault(spec)
 		if err != nil {
 			return &usageError{fmt.Errorf("--fault: %w", err)}
 		}
@@ -131,9 +132,9 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 		}
 		cfg.Trust = append(cfg.Trust, b.Cert)
 	}
-	srv, err := mgmttest.NewUnstartedServer(cfg)
+	srv, err := azure.New(cfg)
 	if err != nil {
-		var se *mgmttest.StateError
+		var se *emulator.StateError
 		if errors.As(err, &se) {
 			return &inputError{err}
 		}
@@ -160,7 +161,7 @@ func runEmulator(f *factory, cmd *cobra.Command, opts *emulatorOptions) error {
 		CAFile       string `json:"caFile"`
 		ARMEndpoint  string `json:"armEndpoint"`
 		ARMToken     string `json:"armToken"`
-	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.ARMToken()}
+	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.APIM.Token()}
 	if f.json() {
 		if err := writeJSON(f, info); err != nil {
 			return err

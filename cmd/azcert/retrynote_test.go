@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator"
 )
 
 // TestRetriesAreVisible: on a terminal each retry writes one stderr line
@@ -34,7 +34,7 @@ func TestRetriesAreVisible(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			emu.srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 10})
+			emu.srv.Inject(emulator.Fault{Kind: emulator.FaultThrottle, Count: 10})
 			r := invoke(t, tt.args, nil, emu.env, func(f *factory) { f.IO.ErrTTY = tt.tty })
 			emu.srv.ClearFaults()
 			if r.code != exitAzureUnrch {

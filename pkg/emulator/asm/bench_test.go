@@ -1,4 +1,4 @@
-package mgmttest_test
+package asm_test
 
 import (
 	"bytes"
@@ -9,8 +9,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // Benchmarks of the emulator's handler, called directly (no network, no
@@ -20,12 +21,12 @@ import (
 
 func BenchmarkHandler(b *testing.B) {
 	f := testFixture(b)
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: newClock().Now})
+	srv, err := azure.New(azure.Config{Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: newClock().Now})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, c := range f.certs[:4] {
-		if err := srv.Register(c.Cert); err != nil {
+		if err := srv.ASM.Register(c.Cert); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -98,7 +99,7 @@ func BenchmarkHandler(b *testing.B) {
 // to a started server: the handler plus HTTP and TLS record overhead.
 func BenchmarkServerRoundTrip(b *testing.B) {
 	f := testFixture(b)
-	srv := mgmttest.NewServer(b, mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}})
+	srv := emulatortest.NewServer(b, azure.Config{Trust: []*x509.Certificate{f.admin.Cert}})
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: srv.ClientTLSConfig(tlsCert(f.admin))}}
 	b.Cleanup(c.CloseIdleConnections)
 	url := srv.URL + "/" + srv.Subscription + "/certificates"

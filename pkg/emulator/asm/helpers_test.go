@@ -1,4 +1,4 @@
-package mgmttest_test
+package asm_test
 
 import (
 	"bytes"
@@ -17,15 +17,17 @@ import (
 	"math/big"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // fixedNow is the time every test certificate is made at, and where fake
@@ -131,20 +133,20 @@ func (c *clock) Advance(d time.Duration) {
 // newServer starts a server that trusts the fixture's admin certificate
 // and has a hosted service "web", with a fake clock; edit adjusts the
 // configuration.
-func newServer(t *testing.T, edit func(*mgmttest.Config)) (*mgmttest.Server, *clock) {
+func newServer(t *testing.T, edit func(*azure.Config)) (*azure.Emulator, *clock) {
 	t.Helper()
 	f := testFixture(t)
 	clk := newClock()
-	cfg := mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: clk.Now}
+	cfg := azure.Config{Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: clk.Now}
 	if edit != nil {
 		edit(&cfg)
 	}
-	return mgmttest.NewServer(t, cfg), clk
+	return emulatortest.NewServer(t, cfg), clk
 }
 
 // client is a plain *http.Client that presents cert and trusts srv. It does
 // not follow redirects, so tests see them.
-func client(t *testing.T, srv *mgmttest.Server, cert *certgen.Result) *http.Client {
+func client(t *testing.T, srv *azure.Emulator, cert *certgen.Result) *http.Client {
 	t.Helper()
 	tr := &http.Transport{TLSClientConfig: srv.ClientTLSConfig(tlsCert(cert))}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -262,14 +264,66 @@ func addBody(r *certgen.Result) mgmtclient.SubscriptionCertificate {
 	}
 }
 
-func certsURL(srv *mgmttest.Server) string { return srv.URL + "/" + srv.Subscription + "/certificates" }
+func certsURL(srv *azure.Emulator) string { return srv.URL + "/" + srv.Subscription + "/certificates" }
 
-func serviceURL(srv *mgmttest.Server, svc string) string {
+func serviceURL(srv *azure.Emulator, svc string) string {
 	return srv.URL + "/" + srv.Subscription + "/services/hostedservices/" + svc + "/certificates"
 }
 
-func operationURL(srv *mgmttest.Server, id string) string {
+func operationURL(srv *azure.Emulator, id string) string {
 	return srv.URL + "/" + srv.Subscription + "/operations/" + id
 }
 
 const forbidden = "The server failed to authenticate the request. Verify that the certificate is valid and is associated with this subscription."
+
+// sorted sorts s in place and returns it.
+func sorted(s ...string) []string {
+	slices.Sort(s)
+	return s
+}
+
+func startServer(t *testing.T, cfg azure.Config) *azure.Emulator {
+	t.Helper()
+	srv, err := azure.New(cfg)
+	if err != nil {
+		t.Fatalf("NewUnstartedServer: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return srv
+}
+
+// sitePFX is the fixture's site certificate and key as a .pfx.
+func sitePFX(t *testing.T, profile export.Profile, password string) []byte {
+	t.Helper()
+	f := testFixture(t)
+	data, err := export.EncodePFX(f.site.Key, f.site.Cert, nil, export.PFXOptions{Profile: profile, Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// addService posts a CertificateFile and returns the request id of the
+// operation, checking the 202.
+func addService(t *testing.T, c *http.Client, srv *azure.Emulator, svc string, file mgmtclient.CertificateFile) string {
+	t.Helper()
+	r := call(t, c, http.MethodPost, serviceURL(srv, svc), marshal(t, file), version)
+	wantStatus(t, "POST service certificate", r, http.StatusAccepted)
+	if len(r.body) != 0 {
+		t.Errorf("POST service certificate body = %q, want none", r.body)
+	}
+	return r.header.Get("x-ms-request-id")
+}
+
+func poll(t *testing.T, c *http.Client, srv *azure.Emulator, id string) mgmtclient.Operation {
+	t.Helper()
+	r := call(t, c, http.MethodGet, operationURL(srv, id), nil, version)
+	wantStatus(t, "GET operation", r, http.StatusOK)
+	return decode[mgmtclient.Operation](t, r)
+}
+
+func dashed(id string) string {
+	return id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
+}

@@ -1,4 +1,4 @@
-package mgmttest_test
+package emulator_test
 
 import (
 	"bytes"
@@ -14,27 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
-
-func startServer(t *testing.T, cfg mgmttest.Config) *mgmttest.Server {
-	t.Helper()
-	srv, err := mgmttest.NewUnstartedServer(cfg)
-	if err != nil {
-		t.Fatalf("NewUnstartedServer: %v", err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	return srv
-}
 
 func TestStateRoundTrip(t *testing.T) {
 	f := testFixture(t)
 	path := filepath.Join(t.TempDir(), "state.json")
 	clk := newClock()
-	srv := startServer(t, mgmttest.Config{StatePath: path, Subscription: "my-sub", Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: clk.Now})
+	srv := startServer(t, azure.Config{StatePath: path, Subscription: "my-sub", Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: clk.Now})
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("after Start, the state file: %v", err)
 	}
@@ -69,15 +58,15 @@ func TestStateRoundTrip(t *testing.T) {
 
 	// Restart with no Trust, no Services and no Subscription: all come
 	// from the state file.
-	srv2 := startServer(t, mgmttest.Config{StatePath: path, Now: clk.Now})
+	srv2 := startServer(t, azure.Config{StatePath: path, Now: clk.Now})
 	defer srv2.Close()
 	if srv2.Subscription != "my-sub" {
 		t.Errorf("Subscription after restart = %q, want my-sub", srv2.Subscription)
 	}
-	if got, want := srv2.ManagementCertificates(), sorted(thumb(f.admin.DER), thumb(f.certs[0].DER)); !slices.Equal(got, want) {
+	if got, want := srv2.ASM.ManagementCertificates(), sorted(thumb(f.admin.DER), thumb(f.certs[0].DER)); !slices.Equal(got, want) {
 		t.Errorf("ManagementCertificates after restart = %v, want %v", got, want)
 	}
-	if got := srv2.ServiceCertificates("web"); !slices.Equal(got, []string{thumb(f.site.DER)}) {
+	if got := srv2.ASM.ServiceCertificates("web"); !slices.Equal(got, []string{thumb(f.site.DER)}) {
 		t.Errorf("ServiceCertificates(web) after restart = %v, want the site certificate", got)
 	}
 	after := call(t, client(t, srv2, f.admin), http.MethodGet, certsURL(srv2), nil, version).body
@@ -88,7 +77,7 @@ func TestStateRoundTrip(t *testing.T) {
 
 func TestStateMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.json")
-	srv := startServer(t, mgmttest.Config{StatePath: path})
+	srv := startServer(t, azure.Config{StatePath: path})
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +86,7 @@ func TestStateMissingFile(t *testing.T) {
 		t.Fatalf("the state file was not created: %v", err)
 	}
 	var v map[string]any
-	if err := json.Unmarshal(data, &v); err != nil || v["subscription"] != mgmttest.DefaultSubscription {
+	if err := json.Unmarshal(data, &v); err != nil || v["subscription"] != emulator.DefaultSubscription {
 		t.Errorf("state file = %s (%v), want JSON with the default subscription", data, err)
 	}
 }
@@ -107,7 +96,7 @@ func TestStateErrors(t *testing.T) {
 	valid := func(edit func(m map[string]any)) string {
 		m := map[string]any{
 			"version":      1,
-			"subscription": mgmttest.DefaultSubscription,
+			"subscription": emulator.DefaultSubscription,
 			"managementCertificates": []any{
 				map[string]any{"thumbprint": thumb(f.admin.DER), "data": b64(f.admin.DER), "created": fixedNow},
 			},
@@ -145,7 +134,7 @@ func TestStateErrors(t *testing.T) {
 		{name: "bad service certificate", content: valid(func(m map[string]any) {
 			m["services"] = []any{map[string]any{"name": "web", "certificates": []any{map[string]any{"thumbprint": "x", "data": "AAAA"}}}}
 		}), reason: "hosted service web"},
-		{name: "another subscription", content: valid(nil), subscription: "other-sub", reason: "holds subscription " + mgmttest.DefaultSubscription},
+		{name: "another subscription", content: valid(nil), subscription: "other-sub", reason: "holds subscription " + emulator.DefaultSubscription},
 		{name: "a directory", reason: "cannot read it"},
 	}
 	for _, tt := range tests {
@@ -159,8 +148,8 @@ func TestStateErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			before, _ := os.Stat(path)
-			srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{StatePath: path, Subscription: tt.subscription, Trust: []*x509.Certificate{f.certs[1].Cert}})
-			var se *mgmttest.StateError
+			srv, err := azure.New(azure.Config{StatePath: path, Subscription: tt.subscription, Trust: []*x509.Certificate{f.certs[1].Cert}})
+			var se *emulator.StateError
 			if !errors.As(err, &se) {
 				if srv != nil {
 					srv.Close()
@@ -186,7 +175,7 @@ func TestStateErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte(valid(nil)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mgmttest.NewUnstartedServer(mgmttest.Config{StatePath: path}); err != nil {
+	if _, err := azure.New(azure.Config{StatePath: path}); err != nil {
 		t.Errorf("NewUnstartedServer(valid state) = %v", err)
 	}
 }
@@ -195,10 +184,10 @@ func TestCloseIsGraceful(t *testing.T) {
 	f := testFixture(t)
 	l := newLogs()
 	path := filepath.Join(t.TempDir(), "state.json")
-	srv := startServer(t, mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, StatePath: path, Logf: l.Logf})
+	srv := startServer(t, azure.Config{Trust: []*x509.Certificate{f.admin.Cert}, StatePath: path, Logf: l.Logf})
 	c := client(t, srv, f.admin)
 	// A request held in flight by a long delay fault.
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultDelay, Delay: time.Hour})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultDelay, Delay: time.Hour})
 	done := make(chan response, 1)
 	go func() {
 		r, err := send(context.Background(), c, http.MethodPost, certsURL(srv), marshal(t, addBody(f.certs[0])), version)
@@ -236,7 +225,7 @@ func TestCloseIsGraceful(t *testing.T) {
 func TestShutdownWithEndedContext(t *testing.T) {
 	f := testFixture(t)
 	path := filepath.Join(t.TempDir(), "state.json")
-	srv := startServer(t, mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, StatePath: path})
+	srv := startServer(t, azure.Config{Trust: []*x509.Certificate{f.admin.Cert}, StatePath: path})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -1,17 +1,12 @@
-package mgmttest_test
+package apim_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha1"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,203 +20,10 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
-	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/export"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
-
-// The API Management service the ARM tests use, and azcert's api-version.
-const (
-	apimRG      = "rg-api"
-	apimName    = "contoso-apim"
-	apimVersion = "2022-08-01"
-)
-
-// armContract is API Management's certificate contract, decoded.
-type armContract struct {
-	ID         string `json:"id"`
-	Type       string `json:"type"`
-	Name       string `json:"name"`
-	Properties struct {
-		Subject        string          `json:"subject"`
-		Thumbprint     string          `json:"thumbprint"`
-		ExpirationDate string          `json:"expirationDate"`
-		KeyVault       json.RawMessage `json:"keyVault"`
-	} `json:"properties"`
-}
-
-type armList struct {
-	Value    []armContract `json:"value"`
-	Count    int           `json:"count"`
-	NextLink string        `json:"nextLink"`
-}
-
-type armErrorBody struct {
-	Code    string         `json:"code"`
-	Target  string         `json:"target"`
-	Message string         `json:"message"`
-	Details []armErrorBody `json:"details"`
-}
-
-type armError struct {
-	Error armErrorBody `json:"error"`
-}
-
-// newARMServer starts a server with the API Management service
-// rg-api/contoso-apim; edit adjusts the configuration.
-func newARMServer(t *testing.T, edit func(*mgmttest.Config)) *mgmttest.Server {
-	t.Helper()
-	cfg := mgmttest.Config{APIMServices: []string{apimRG + "/" + apimName}}
-	if edit != nil {
-		edit(&cfg)
-	}
-	return mgmttest.NewServer(t, cfg)
-}
-
-// armHTTPClient is a plain *http.Client that trusts srv and has no client
-// certificate, as an ARM client is. It does not follow redirects.
-func armHTTPClient(t *testing.T, srv *mgmttest.Server) *http.Client {
-	t.Helper()
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.CertPool(), MinVersion: tls.VersionTLS12}}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// certsPath is the certificates collection of rg/name on srv, without the
-// query.
-func certsPath(srv *mgmttest.Server, rg, name string) string {
-	return srv.URL + "/subscriptions/" + srv.Subscription + "/resourceGroups/" + rg +
-		"/providers/Microsoft.ApiManagement/service/" + name + "/certificates"
-}
-
-// apimURL is the URL of certificate id ("" for the collection) of the test
-// service, with azcert's api-version.
-func apimURL(srv *mgmttest.Server, id string) string {
-	u := certsPath(srv, apimRG, apimName)
-	if id != "" {
-		u += "/" + id
-	}
-	return u + "?api-version=" + apimVersion
-}
-
-// armCall sends an ARM request with the server's token and the given extra
-// headers ("Authorization" replaces the token; "" removes a header).
-func armCall(t *testing.T, c *http.Client, srv *mgmttest.Server, method, u string, body []byte, headers ...string) response {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+srv.ARMToken())
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i])
-		} else {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: data}
-}
-
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// wantARM checks the status and the request id headers of an ARM answer,
-// and the JSON content type when it has a body.
-func wantARM(t *testing.T, what string, r response, status int) {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("%s: status = %d, want %d (body %s)", what, r.status, status, r.body)
-	}
-	for _, h := range []string{"x-ms-request-id", "x-ms-correlation-request-id"} {
-		if id := r.header.Get(h); !guidRE.MatchString(id) {
-			t.Errorf("%s: %s = %q, want a GUID", what, h, id)
-		}
-	}
-	if len(r.body) != 0 {
-		if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-			t.Errorf("%s: Content-Type = %q, want application/json; charset=utf-8", what, ct)
-		}
-	}
-}
-
-// wantARMError checks an ARM error answer: status, headers, code and (when
-// message is not "") that the message contains message.
-func wantARMError(t *testing.T, what string, r response, status int, code, message string) armErrorBody {
-	t.Helper()
-	wantARM(t, what, r, status)
-	e := decodeJSON[armError](t, r)
-	if e.Error.Code != code {
-		t.Errorf("%s: code = %q, want %q (message %q)", what, e.Error.Code, code, e.Error.Message)
-	}
-	if e.Error.Message == "" || !strings.Contains(e.Error.Message, message) {
-		t.Errorf("%s: message = %q, want it to contain %q", what, e.Error.Message, message)
-	}
-	return e.Error
-}
-
-func decodeJSON[T any](t *testing.T, r response) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("decoding %T from %q: %v", v, r.body, err)
-	}
-	return v
-}
-
-// pfxOf encodes a fixture certificate and its key as a .pfx.
-func pfxOf(t *testing.T, c *certgen.Result, profile export.Profile, password string) []byte {
-	t.Helper()
-	data, err := export.EncodePFX(c.Key, c.Cert, nil, export.PFXOptions{Profile: profile, Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// putBody is a Create Or Update body.
-func putBody(t *testing.T, pfx []byte, password string) []byte {
-	t.Helper()
-	data, err := json.Marshal(map[string]any{"properties": map[string]any{"data": base64.StdEncoding.EncodeToString(pfx), "password": password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// sha1Upper is the thumbprint computed here, independently of package
-// export.
-func sha1Upper(der []byte) string {
-	sum := sha1.Sum(der)
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
-}
-
-// putCert creates certificate id from a fixture certificate and returns
-// its ETag.
-func putCert(t *testing.T, c *http.Client, srv *mgmttest.Server, id string, cert *certgen.Result) string {
-	t.Helper()
-	r := armCall(t, c, srv, http.MethodPut, apimURL(srv, id), putBody(t, pfxOf(t, cert, export.ProfileCompat, "pw"), "pw"))
-	wantARM(t, "PUT "+id, r, http.StatusCreated)
-	return r.header.Get("ETag")
-}
 
 const wwwAuthenticate = `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"`
 
@@ -235,12 +37,12 @@ func TestARMAuthentication(t *testing.T) {
 	}{
 		{"missing", "", http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."},
 		{"wrong token", "Bearer not-the-token", http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is invalid."},
-		{"token of another server", "Bearer " + strings.Repeat("A", len(srv.ARMToken())), http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is invalid."},
-		{"not bearer", "Basic " + srv.ARMToken(), http.StatusUnauthorized, "AuthenticationFailed", "invalid format"},
+		{"token of another server", "Bearer " + strings.Repeat("A", len(srv.APIM.Token())), http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is invalid."},
+		{"not bearer", "Basic " + srv.APIM.Token(), http.StatusUnauthorized, "AuthenticationFailed", "invalid format"},
 		{"scheme only", "Bearer", http.StatusUnauthorized, "AuthenticationFailed", "invalid format"},
-		{"token without scheme", srv.ARMToken(), http.StatusUnauthorized, "AuthenticationFailed", "invalid format"},
-		{"right token", "Bearer " + srv.ARMToken(), http.StatusOK, "", ""},
-		{"scheme in lower case", "bearer " + srv.ARMToken(), http.StatusOK, "", ""},
+		{"token without scheme", srv.APIM.Token(), http.StatusUnauthorized, "AuthenticationFailed", "invalid format"},
+		{"right token", "Bearer " + srv.APIM.Token(), http.StatusOK, "", ""},
+		{"scheme in lower case", "bearer " + srv.APIM.Token(), http.StatusOK, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,19 +71,19 @@ func TestARMAuthentication(t *testing.T) {
 
 func TestARMToken(t *testing.T) {
 	a, b := newARMServer(t, nil), newARMServer(t, nil)
-	if a.ARMToken() == b.ARMToken() {
-		t.Errorf("two servers have the same generated token %q", a.ARMToken())
+	if a.APIM.Token() == b.APIM.Token() {
+		t.Errorf("two servers have the same generated token %q", a.APIM.Token())
 	}
-	if raw, err := base64.RawURLEncoding.DecodeString(a.ARMToken()); err != nil || len(raw) != 32 {
-		t.Errorf("ARMToken() = %q, want 32 random bytes in base64url (%v)", a.ARMToken(), err)
+	if raw, err := base64.RawURLEncoding.DecodeString(a.APIM.Token()); err != nil || len(raw) != 32 {
+		t.Errorf("ARMToken() = %q, want 32 random bytes in base64url (%v)", a.APIM.Token(), err)
 	}
-	fixed := newARMServer(t, func(c *mgmttest.Config) { c.ARMToken = "my-test-token" })
-	if got := fixed.ARMToken(); got != "my-test-token" {
+	fixed := newARMServer(t, func(c *azure.Config) { c.ARMToken = "my-test-token" })
+	if got := fixed.APIM.Token(); got != "my-test-token" {
 		t.Errorf("ARMToken() with Config.ARMToken = %q, want my-test-token", got)
 	}
 	r := armCall(t, armHTTPClient(t, fixed), fixed, http.MethodGet, apimURL(fixed, ""), nil, "Authorization", "Bearer my-test-token")
 	wantARM(t, "GET with the configured token", r, http.StatusOK)
-	if _, err := mgmttest.NewUnstartedServer(mgmttest.Config{ARMToken: "two words"}); err == nil {
+	if _, err := azure.New(azure.Config{ARMToken: "two words"}); err == nil {
 		t.Error("NewUnstartedServer(ARMToken with a space) succeeded, want an error")
 	}
 }
@@ -337,18 +139,18 @@ func TestARMNotFound(t *testing.T) {
 
 func TestARMAPIMServicesConfig(t *testing.T) {
 	for _, spec := range []string{"no-slash", "rg/a/b", "/svc", "rg/", "rg/1starts-with-digit", "rg/ends-with-hyphen-", "rg/" + strings.Repeat("a", 51)} {
-		if _, err := mgmttest.NewUnstartedServer(mgmttest.Config{APIMServices: []string{spec}}); err == nil {
+		if _, err := azure.New(azure.Config{APIMServices: []string{spec}}); err == nil {
 			t.Errorf("NewUnstartedServer(APIMServices %q) succeeded, want an error", spec)
 		}
 	}
-	srv := newARMServer(t, func(c *mgmttest.Config) { c.APIMServices = append(c.APIMServices, "Other-RG/second") })
-	if got := srv.APIMCertificates("other-rg", "SECOND"); got == nil || len(got) != 0 {
+	srv := newARMServer(t, func(c *azure.Config) { c.APIMServices = append(c.APIMServices, "Other-RG/second") })
+	if got := srv.APIM.Certificates("other-rg", "SECOND"); got == nil || len(got) != 0 {
 		t.Errorf("APIMCertificates(other-rg, SECOND) = %#v, want an empty list", got)
 	}
-	if got := srv.APIMCertificates(apimRG, "nope"); got != nil {
+	if got := srv.APIM.Certificates(apimRG, "nope"); got != nil {
 		t.Errorf("APIMCertificates(unknown) = %v, want nil", got)
 	}
-	if _, err := mgmttest.NewUnstartedServer(mgmttest.Config{ARMPageSize: -1}); err == nil {
+	if _, err := azure.New(azure.Config{ARMPageSize: -1}); err == nil {
 		t.Error("NewUnstartedServer(ARMPageSize -1) succeeded, want an error")
 	}
 }
@@ -371,7 +173,7 @@ func TestARMInvalidID(t *testing.T) {
 			}
 		}
 	}
-	if got := srv.APIMCertificates(apimRG, apimName); len(got) != 0 {
+	if got := srv.APIM.Certificates(apimRG, apimName); len(got) != 0 {
 		t.Errorf("after refused PUTs, APIMCertificates = %v, want none", got)
 	}
 	for _, id := range []string{"a", "a-1", "Z9", strings.Repeat("b", 80)} {
@@ -413,7 +215,7 @@ func TestARMCreateAndReplace(t *testing.T) {
 	if p.KeyVault != nil {
 		t.Errorf("keyVault = %s, want none", p.KeyVault)
 	}
-	if ids := srv.APIMCertificates(apimRG, apimName); !slices.Equal(ids, []string{"api-client"}) {
+	if ids := srv.APIM.Certificates(apimRG, apimName); !slices.Equal(ids, []string{"api-client"}) {
 		t.Errorf("APIMCertificates = %v, want [api-client]", ids)
 	}
 
@@ -460,7 +262,7 @@ func TestARMCreateAndReplace(t *testing.T) {
 	wantARMError(t, "PUT new with an ETag", r, http.StatusPreconditionFailed, "PreconditionFailed", "does not exist")
 	r = armCall(t, c, srv, http.MethodPut, apimURL(srv, "other"), replace, "If-Match", "*")
 	wantARM(t, "PUT new with If-Match *", r, http.StatusCreated)
-	if ids := srv.APIMCertificates(apimRG, apimName); !slices.Equal(ids, []string{"api-client", "other"}) {
+	if ids := srv.APIM.Certificates(apimRG, apimName); !slices.Equal(ids, []string{"api-client", "other"}) {
 		t.Errorf("APIMCertificates = %v, want [api-client other]", ids)
 	}
 }
@@ -499,7 +301,7 @@ func TestARMPutErrors(t *testing.T) {
 			code: "InvalidRequestContent", message: "format"},
 		{name: "data after the object", body: append(slices.Clone(good), `{}`...), status: http.StatusBadRequest, code: "InvalidRequestContent", message: "after"},
 		{name: "data of the wrong type", body: raw(`{"data":42}`), status: http.StatusBadRequest, code: "InvalidRequestContent", message: ""},
-		{name: "body over 4 MiB", body: append(slices.Clone(good), bytes.Repeat([]byte(" "), mgmttest.MaxBodySize)...), status: http.StatusBadRequest,
+		{name: "body over 4 MiB", body: append(slices.Clone(good), bytes.Repeat([]byte(" "), emulator.MaxBodySize)...), status: http.StatusBadRequest,
 			code: "InvalidRequestContent", message: "larger than"},
 		{name: "empty password", body: putBody(t, pfxOf(t, cert, export.ProfileCompat, ""), ""), status: http.StatusCreated},
 		{name: "AES pfx (API Management takes it)", body: putBody(t, pfxOf(t, cert, export.ProfileModern, "pw"), "pw"), status: http.StatusCreated},
@@ -517,7 +319,7 @@ func TestARMPutErrors(t *testing.T) {
 				return
 			}
 			wantARMError(t, "PUT", r, tt.status, tt.code, tt.message)
-			if got := srv.APIMCertificates(apimRG, apimName); len(got) != 0 {
+			if got := srv.APIM.Certificates(apimRG, apimName); len(got) != 0 {
 				t.Errorf("after a refused PUT, APIMCertificates = %v, want none", got)
 			}
 		})
@@ -526,7 +328,7 @@ func TestARMPutErrors(t *testing.T) {
 
 func TestARMListPaging(t *testing.T) {
 	f := testFixture(t)
-	srv := newARMServer(t, func(c *mgmttest.Config) { c.ARMPageSize = 2 })
+	srv := newARMServer(t, func(c *azure.Config) { c.ARMPageSize = 2 })
 	c := armHTTPClient(t, srv)
 
 	r := armCall(t, c, srv, http.MethodGet, apimURL(srv, ""), nil)
@@ -633,7 +435,7 @@ func TestARMDelete(t *testing.T) {
 	r = armCall(t, c, srv, http.MethodDelete, u, nil, "If-Match", `"AAAAAAAAAAA="`)
 	wantARMError(t, "DELETE with a stale ETag", r, http.StatusPreconditionFailed, "PreconditionFailed", "ETag")
 
-	if err := srv.UseAPIMCertificate(apimRG, apimName, "backend-cert", "orders-backend"); err != nil {
+	if err := srv.APIM.UseCertificate(apimRG, apimName, "backend-cert", "orders-backend"); err != nil {
 		t.Fatalf("UseAPIMCertificate: %v", err)
 	}
 	r = armCall(t, c, srv, http.MethodDelete, u, nil, "If-Match", "*")
@@ -648,7 +450,7 @@ func TestARMDelete(t *testing.T) {
 	r = armCall(t, c, srv, http.MethodDelete, u, nil, "If-Match", etag)
 	wantARMError(t, "DELETE still in use", r, http.StatusConflict, "CertificateInUse", "orders-backend")
 
-	if err := srv.UseAPIMCertificate(apimRG, apimName, "backend-cert", ""); err != nil {
+	if err := srv.APIM.UseCertificate(apimRG, apimName, "backend-cert", ""); err != nil {
 		t.Fatalf("UseAPIMCertificate(detach): %v", err)
 	}
 	r = armCall(t, c, srv, http.MethodDelete, u, nil, "If-Match", etag)
@@ -656,7 +458,7 @@ func TestARMDelete(t *testing.T) {
 	if len(r.body) != 0 {
 		t.Errorf("DELETE body = %q, want none", r.body)
 	}
-	if got := srv.APIMCertificates(apimRG, apimName); len(got) != 0 {
+	if got := srv.APIM.Certificates(apimRG, apimName); len(got) != 0 {
 		t.Errorf("after DELETE, APIMCertificates = %v, want none", got)
 	}
 	r = armCall(t, c, srv, http.MethodDelete, u, nil, "If-Match", etag)
@@ -664,10 +466,10 @@ func TestARMDelete(t *testing.T) {
 	r = armCall(t, c, srv, http.MethodGet, u, nil)
 	wantARMError(t, "GET after DELETE", r, http.StatusNotFound, "ResourceNotFound", "Certificate not found.")
 
-	if err := srv.UseAPIMCertificate(apimRG, apimName, "backend-cert", "b"); err == nil {
+	if err := srv.APIM.UseCertificate(apimRG, apimName, "backend-cert", "b"); err == nil {
 		t.Error("UseAPIMCertificate(deleted certificate) succeeded, want an error")
 	}
-	if err := srv.UseAPIMCertificate(apimRG, "nope", "x", "b"); err == nil {
+	if err := srv.APIM.UseCertificate(apimRG, "nope", "x", "b"); err == nil {
 		t.Error("UseAPIMCertificate(unknown service) succeeded, want an error")
 	}
 }
@@ -724,7 +526,7 @@ func TestARMHeaders(t *testing.T) {
 func TestARMFaults(t *testing.T) {
 	srv := newARMServer(t, nil)
 	c := armHTTPClient(t, srv)
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 2})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultThrottle, Count: 2})
 	for i := range 2 {
 		r := armCall(t, c, srv, http.MethodGet, apimURL(srv, ""), nil)
 		e := wantARMError(t, fmt.Sprintf("throttled request %d", i+1), r, http.StatusTooManyRequests, "TooManyRequests", "")
@@ -737,10 +539,10 @@ func TestARMFaults(t *testing.T) {
 	}
 	wantARM(t, "after the throttling", armCall(t, c, srv, http.MethodGet, apimURL(srv, ""), nil), http.StatusOK)
 
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultInternalError})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultInternalError})
 	wantARMError(t, "internal error", armCall(t, c, srv, http.MethodGet, apimURL(srv, ""), nil), http.StatusInternalServerError, "InternalServerError", "")
 
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultRedirect})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultRedirect})
 	r := armCall(t, c, srv, http.MethodGet, apimURL(srv, ""), nil)
 	wantARMError(t, "redirect", r, http.StatusTemporaryRedirect, "TemporaryRedirect", "")
 	if got := r.header.Get("Location"); got != apimURL(srv, "") {
@@ -748,7 +550,7 @@ func TestARMFaults(t *testing.T) {
 	}
 
 	// Faults come before authentication, as they do for the classic API.
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultThrottle})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultThrottle})
 	r = armCall(t, c, srv, http.MethodGet, apimURL(srv, ""), nil, "Authorization", "")
 	wantARMError(t, "throttled without a token", r, http.StatusTooManyRequests, "TooManyRequests", "")
 }
@@ -756,14 +558,14 @@ func TestARMFaults(t *testing.T) {
 func TestARMStateRoundTrip(t *testing.T) {
 	f := testFixture(t)
 	path := filepath.Join(t.TempDir(), "state.json")
-	srv := startServer(t, mgmttest.Config{StatePath: path, Trust: []*x509.Certificate{f.admin.Cert}, APIMServices: []string{apimRG + "/" + apimName}})
+	srv := startServer(t, azure.Config{StatePath: path, Trust: []*x509.Certificate{f.admin.Cert}, APIMServices: []string{apimRG + "/" + apimName}})
 	c := armHTTPClient(t, srv)
 	pfx := pfxOf(t, f.certs[0], export.ProfileCompat, "pfx-password-123")
 	r := armCall(t, c, srv, http.MethodPut, apimURL(srv, "kept"), putBody(t, pfx, "pfx-password-123"))
 	wantARM(t, "PUT kept", r, http.StatusCreated)
 	etag := r.header.Get("ETag")
 	putCert(t, c, srv, "used", f.certs[1])
-	if err := srv.UseAPIMCertificate(apimRG, apimName, "used", "payments"); err != nil {
+	if err := srv.APIM.UseCertificate(apimRG, apimName, "used", "payments"); err != nil {
 		t.Fatal(err)
 	}
 	before := armCall(t, c, srv, http.MethodGet, apimURL(srv, ""), nil).body
@@ -783,10 +585,10 @@ func TestARMStateRoundTrip(t *testing.T) {
 	}
 
 	// Restart with no APIMServices: the service comes from the state file.
-	srv2 := startServer(t, mgmttest.Config{StatePath: path})
+	srv2 := startServer(t, azure.Config{StatePath: path})
 	defer srv2.Close()
 	c2 := armHTTPClient(t, srv2)
-	if got := srv2.APIMCertificates(apimRG, apimName); !slices.Equal(got, []string{"kept", "used"}) {
+	if got := srv2.APIM.Certificates(apimRG, apimName); !slices.Equal(got, []string{"kept", "used"}) {
 		t.Errorf("APIMCertificates after restart = %v, want [kept used]", got)
 	}
 	after := armCall(t, c2, srv2, http.MethodGet, apimURL(srv2, ""), nil).body
@@ -802,7 +604,7 @@ func TestARMStateRoundTrip(t *testing.T) {
 	r = armCall(t, c2, srv2, http.MethodDelete, apimURL(srv2, "kept"), nil, "If-Match", etag)
 	wantARM(t, "DELETE kept with its ETag from before the restart", r, http.StatusOK)
 	// The classic state survived alongside.
-	if got := srv2.ManagementCertificates(); !slices.Equal(got, []string{thumb(f.admin.DER)}) {
+	if got := srv2.ASM.ManagementCertificates(); !slices.Equal(got, []string{thumb(f.admin.DER)}) {
 		t.Errorf("ManagementCertificates after restart = %v, want the admin certificate", got)
 	}
 }
@@ -811,7 +613,7 @@ func TestARMStateErrors(t *testing.T) {
 	f := testFixture(t)
 	state := func(certs ...map[string]any) string {
 		m := map[string]any{
-			"version": 1, "subscription": mgmttest.DefaultSubscription, "managementCertificates": []any{}, "services": []any{},
+			"version": 1, "subscription": emulator.DefaultSubscription, "managementCertificates": []any{}, "services": []any{},
 			"apimServices": []any{map[string]any{"resourceGroup": apimRG, "name": apimName, "certificates": certs}},
 		}
 		data, err := json.Marshal(m)
@@ -841,8 +643,8 @@ func TestARMStateErrors(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err := mgmttest.NewUnstartedServer(mgmttest.Config{StatePath: path})
-			var se *mgmttest.StateError
+			_, err := azure.New(azure.Config{StatePath: path})
+			var se *emulator.StateError
 			if !errors.As(err, &se) || !strings.Contains(err.Error(), tt.reason) {
 				t.Errorf("NewUnstartedServer = %v, want a *StateError containing %q", err, tt.reason)
 			}
@@ -853,11 +655,11 @@ func TestARMStateErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte(state(good(func(c map[string]any) { c["usedBy"] = []string{"b"} }))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{StatePath: path})
+	srv, err := azure.New(azure.Config{StatePath: path})
 	if err != nil {
 		t.Fatalf("NewUnstartedServer(valid state) = %v", err)
 	}
-	if got := srv.APIMCertificates(apimRG, apimName); !slices.Equal(got, []string{"c1"}) {
+	if got := srv.APIM.Certificates(apimRG, apimName); !slices.Equal(got, []string{"c1"}) {
 		t.Errorf("APIMCertificates = %v, want [c1]", got)
 	}
 }
@@ -883,7 +685,7 @@ func TestARMRequestsRecorded(t *testing.T) {
 		}
 		for name, values := range r.Header {
 			for _, v := range values {
-				if strings.Contains(v, srv.ARMToken()) || strings.Contains(v, "wrong-token") {
+				if strings.Contains(v, srv.APIM.Token()) || strings.Contains(v, "wrong-token") {
 					t.Errorf("Requests()[%d] header %s holds the token: %q", i, name, v)
 				}
 			}
@@ -895,7 +697,7 @@ func TestARMRequestsRecorded(t *testing.T) {
 // that presents a certificate can use ARM too.
 func TestARMAndClassicOnOnePort(t *testing.T) {
 	f := testFixture(t)
-	srv, _ := newServer(t, func(c *mgmttest.Config) { c.APIMServices = []string{apimRG + "/" + apimName} })
+	srv, _ := newServer(t, func(c *azure.Config) { c.APIMServices = []string{apimRG + "/" + apimName} })
 	withCert := client(t, srv, f.admin)
 	wantStatus(t, "classic GET", call(t, withCert, http.MethodGet, certsURL(srv), nil, version), http.StatusOK)
 	wantARM(t, "ARM GET with a client certificate", armCall(t, withCert, srv, http.MethodGet, apimURL(srv, ""), nil), http.StatusOK)
@@ -909,7 +711,7 @@ func TestARMAndClassicOnOnePort(t *testing.T) {
 // answer is a 201 with a contract or a 400 with a JSON error.
 func FuzzARMPut(f *testing.F) {
 	fx := testFixture(f)
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{APIMServices: []string{apimRG + "/" + apimName}})
+	srv, err := azure.New(azure.Config{APIMServices: []string{apimRG + "/" + apimName}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -939,7 +741,7 @@ func FuzzARMPut(f *testing.F) {
 	path := "/subscriptions/" + srv.Subscription + "/resourceGroups/" + apimRG + "/providers/Microsoft.ApiManagement/service/" + apimName + "/certificates/fuzz?api-version=" + apimVersion
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req := httptest.NewRequest(http.MethodPut, path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+srv.ARMToken())
+		req.Header.Set("Authorization", "Bearer "+srv.APIM.Token())
 		req.Header.Set("If-Match", "*")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

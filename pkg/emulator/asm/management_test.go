@@ -1,4 +1,4 @@
-package mgmttest_test
+package asm_test
 
 import (
 	"bytes"
@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 func TestListManagementCertificates(t *testing.T) {
@@ -43,8 +44,8 @@ func TestListManagementCertificates(t *testing.T) {
 	if got.Created == nil || !got.Created.Equal(fixedNow) {
 		t.Errorf("Created = %v, want %v", got.Created, fixedNow)
 	}
-	if srv.Subscription != mgmttest.DefaultSubscription {
-		t.Errorf("Subscription = %q, want %q", srv.Subscription, mgmttest.DefaultSubscription)
+	if srv.Subscription != emulator.DefaultSubscription {
+		t.Errorf("Subscription = %q, want %q", srv.Subscription, emulator.DefaultSubscription)
 	}
 }
 
@@ -158,17 +159,12 @@ func TestAddManagementCertificate(t *testing.T) {
 	if got.Created == nil || !got.Created.Equal(fixedNow.Add(time.Hour)) {
 		t.Errorf("Created = %v, want %v", got.Created, fixedNow.Add(time.Hour))
 	}
-	if got, want := srv.ManagementCertificates(), sorted(thumb(f.admin.DER), thumb(f.certs[0].DER)); !slices.Equal(got, want) {
+	if got, want := srv.ASM.ManagementCertificates(), sorted(thumb(f.admin.DER), thumb(f.certs[0].DER)); !slices.Equal(got, want) {
 		t.Errorf("ManagementCertificates() = %v, want %v", got, want)
 	}
 	// The new certificate authenticates.
 	r = call(t, client(t, srv, f.certs[0]), http.MethodGet, certsURL(srv), nil, version)
 	wantStatus(t, "GET with the new certificate", r, http.StatusOK)
-}
-
-func sorted(s ...string) []string {
-	slices.Sort(s)
-	return s
 }
 
 func TestAddManagementCertificateErrors(t *testing.T) {
@@ -230,7 +226,7 @@ func TestAddManagementCertificateErrors(t *testing.T) {
 		{name: "text after the root element", body: append(slices.Clone(ok), "junk"...), status: http.StatusBadRequest, code: "InvalidXmlRequest"},
 		{name: "XML declaration and trailing newline", body: append(append([]byte(`<?xml version="1.0" encoding="utf-8"?>`+"\n"), ok...), '\n'),
 			status: http.StatusCreated},
-		{name: "body over 4 MiB", body: append(slices.Clone(ok), bytes.Repeat([]byte(" "), mgmttest.MaxBodySize)...),
+		{name: "body over 4 MiB", body: append(slices.Clone(ok), bytes.Repeat([]byte(" "), emulator.MaxBodySize)...),
 			status: http.StatusBadRequest, code: "BadRequest", message: "larger than"},
 	}
 	for _, tt := range tests {
@@ -242,7 +238,7 @@ func TestAddManagementCertificateErrors(t *testing.T) {
 				return
 			}
 			wantError(t, "POST", r, tt.status, tt.code, tt.message)
-			if got := srv.ManagementCertificates(); len(got) != 1 {
+			if got := srv.ASM.ManagementCertificates(); len(got) != 1 {
 				t.Errorf("after a refused add, ManagementCertificates() = %v, want only the admin certificate", got)
 			}
 		})
@@ -251,7 +247,7 @@ func TestAddManagementCertificateErrors(t *testing.T) {
 
 func TestManagementCertificateLimit(t *testing.T) {
 	f := testFixture(t)
-	srv, _ := newServer(t, func(c *mgmttest.Config) { c.MaxManagementCerts = 3 })
+	srv, _ := newServer(t, func(c *azure.Config) { c.MaxManagementCerts = 3 })
 	c := client(t, srv, f.admin)
 	for i := range 2 {
 		r := call(t, c, http.MethodPost, certsURL(srv), marshal(t, addBody(f.certs[i])), version)
@@ -265,7 +261,7 @@ func TestManagementCertificateLimit(t *testing.T) {
 	// A duplicate is still a conflict at the limit.
 	r = call(t, c, http.MethodPost, certsURL(srv), marshal(t, addBody(f.certs[0])), version)
 	wantError(t, "POST duplicate at the limit", r, http.StatusConflict, "ConflictError", "already exists")
-	if err := srv.Register(f.certs[3].Cert); err == nil || !strings.Contains(err.Error(), "limit of 3") {
+	if err := srv.ASM.Register(f.certs[3].Cert); err == nil || !strings.Contains(err.Error(), "limit of 3") {
 		t.Errorf("Register at the limit = %v, want the limit error", err)
 	}
 	// Deleting one makes room.
@@ -277,7 +273,7 @@ func TestManagementCertificateLimit(t *testing.T) {
 
 func TestTrustBeyondLimit(t *testing.T) {
 	f := testFixture(t)
-	_, err := mgmttest.NewUnstartedServer(mgmttest.Config{MaxManagementCerts: 1, Trust: []*x509.Certificate{f.admin.Cert, f.certs[0].Cert}})
+	_, err := azure.New(azure.Config{MaxManagementCerts: 1, Trust: []*x509.Certificate{f.admin.Cert, f.certs[0].Cert}})
 	if err == nil || !strings.Contains(err.Error(), "limit of 1") {
 		t.Errorf("NewUnstartedServer with 2 trusted certificates and a limit of 1: error = %v, want the limit", err)
 	}
@@ -309,7 +305,7 @@ func TestListSortedWithCreated(t *testing.T) {
 
 func TestGetDeleteManagementCertificate(t *testing.T) {
 	f := testFixture(t)
-	srv, _ := newServer(t, func(c *mgmttest.Config) { c.Trust = append(c.Trust, f.certs[0].Cert) })
+	srv, _ := newServer(t, func(c *azure.Config) { c.Trust = append(c.Trust, f.certs[0].Cert) })
 	c := client(t, srv, f.admin)
 	tp := thumb(f.certs[0].DER)
 	unknown := thumb(f.certs[5].DER)
@@ -337,7 +333,7 @@ func TestGetDeleteManagementCertificate(t *testing.T) {
 			wantError(t, what, r, s.status, s.code, s.message)
 		}
 	}
-	if got := srv.ManagementCertificates(); !slices.Equal(got, []string{thumb(f.admin.DER)}) {
+	if got := srv.ASM.ManagementCertificates(); !slices.Equal(got, []string{thumb(f.admin.DER)}) {
 		t.Errorf("ManagementCertificates() = %v, want only admin", got)
 	}
 }
@@ -444,21 +440,21 @@ func TestRequestsRecorded(t *testing.T) {
 
 func TestRegister(t *testing.T) {
 	f := testFixture(t)
-	srv, _ := newServer(t, func(c *mgmttest.Config) { c.Trust = nil })
+	srv, _ := newServer(t, func(c *azure.Config) { c.Trust = nil })
 	c := client(t, srv, f.admin)
 	r := call(t, c, http.MethodGet, certsURL(srv), nil, version)
 	wantError(t, "GET before Register", r, http.StatusForbidden, "ForbiddenError", forbidden)
 	for range 2 { // a second Register is a no-op
-		if err := srv.Register(f.admin.Cert); err != nil {
+		if err := srv.ASM.Register(f.admin.Cert); err != nil {
 			t.Fatalf("Register: %v", err)
 		}
 	}
 	r = call(t, c, http.MethodGet, certsURL(srv), nil, version)
 	wantStatus(t, "GET after Register", r, http.StatusOK)
-	if got := srv.ManagementCertificates(); !slices.Equal(got, []string{thumb(f.admin.DER)}) {
+	if got := srv.ASM.ManagementCertificates(); !slices.Equal(got, []string{thumb(f.admin.DER)}) {
 		t.Errorf("ManagementCertificates() = %v, want [%s]", got, thumb(f.admin.DER))
 	}
-	if err := srv.Register(f.ecCert); err == nil || !strings.Contains(err.Error(), "RSA") {
+	if err := srv.ASM.Register(f.ecCert); err == nil || !strings.Contains(err.Error(), "RSA") {
 		t.Errorf("Register(ECDSA certificate) = %v, want an error about RSA", err)
 	}
 }
@@ -510,7 +506,7 @@ func TestWriteCA(t *testing.T) {
 func TestPortInUse(t *testing.T) {
 	srv, _ := newServer(t, nil)
 	addr := strings.TrimPrefix(srv.URL, "https://")
-	s2, err := mgmttest.NewUnstartedServer(mgmttest.Config{Listen: addr})
+	s2, err := azure.New(azure.Config{Listen: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +543,7 @@ func TestClientHelper(t *testing.T) {
 func TestCreatedHasDotNetPrecision(t *testing.T) {
 	f := testFixture(t)
 	at := time.Date(2026, time.December, 6, 13, 34, 1, 123456789, time.UTC)
-	srv, _ := newServer(t, func(c *mgmttest.Config) { c.Now = func() time.Time { return at } })
+	srv, _ := newServer(t, func(c *azure.Config) { c.Now = func() time.Time { return at } })
 	r := call(t, client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
 	wantStatus(t, "GET certificates", r, http.StatusOK)
 	if !bytes.Contains(r.body, []byte("<Created>2026-12-06T13:34:01.1234567Z</Created>")) {

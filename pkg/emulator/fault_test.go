@@ -1,4 +1,4 @@
-package mgmttest_test
+package emulator_test
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 )
 
 // logs collects Logf lines in a channel, so a test can wait for the server
@@ -45,18 +46,18 @@ func (l logs) wait(t *testing.T, s string) string {
 func TestFaultAnswers(t *testing.T) {
 	f := testFixture(t)
 	tests := []struct {
-		kind          mgmttest.FaultKind
+		kind          emulator.FaultKind
 		status        int
 		code, message string
 	}{
-		{mgmttest.FaultThrottle, http.StatusServiceUnavailable, "TooManyRequests", "Too many requests received. Retry after some time."},
-		{mgmttest.FaultInternalError, http.StatusInternalServerError, "InternalError", ""},
+		{emulator.FaultThrottle, http.StatusServiceUnavailable, "TooManyRequests", "Too many requests received. Retry after some time."},
+		{emulator.FaultInternalError, http.StatusInternalServerError, "InternalError", ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
 			srv, _ := newServer(t, nil)
 			c := client(t, srv, f.admin)
-			srv.Inject(mgmttest.Fault{Kind: tt.kind, Count: 2})
+			srv.Inject(emulator.Fault{Kind: tt.kind, Count: 2})
 			for i := range 2 {
 				r := call(t, c, http.MethodGet, certsURL(srv), nil, version)
 				e := wantError(t, fmt.Sprintf("request %d", i+1), r, tt.status, tt.code, tt.message)
@@ -80,8 +81,8 @@ func TestFaultsApplyInOrder(t *testing.T) {
 	f := testFixture(t)
 	srv, _ := newServer(t, nil)
 	c := client(t, srv, f.admin)
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultThrottle})
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultInternalError, Count: 2})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultThrottle})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultInternalError, Count: 2})
 	var got []int
 	for range 4 {
 		got = append(got, call(t, c, http.MethodGet, certsURL(srv), nil, version).status)
@@ -94,7 +95,7 @@ func TestFaultsApplyInOrder(t *testing.T) {
 func TestFaultReset(t *testing.T) {
 	f := testFixture(t)
 	srv, _ := newServer(t, nil)
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultReset})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultReset})
 	// A fresh client: Go's transport retries a GET on a reused connection
 	// that closes, which would hide the fault.
 	_, err := send(context.Background(), client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
@@ -113,7 +114,7 @@ func TestFaultRedirect(t *testing.T) {
 	srv, _ := newServer(t, nil)
 	c := client(t, srv, f.admin)
 
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultRedirect})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultRedirect})
 	u := certsURL(srv) + "?a=1&b=2"
 	r := call(t, c, http.MethodGet, u, nil, version)
 	wantError(t, "GET", r, http.StatusTemporaryRedirect, "TemporaryRedirect", "")
@@ -121,14 +122,14 @@ func TestFaultRedirect(t *testing.T) {
 		t.Errorf("Location = %q, want %q", got, u)
 	}
 
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultRedirect, Location: "https://elsewhere.example/x"})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultRedirect, Location: "https://elsewhere.example/x"})
 	r = call(t, c, http.MethodGet, u, nil, version)
 	if got := r.header.Get("Location"); r.status != http.StatusTemporaryRedirect || got != "https://elsewhere.example/x" {
 		t.Errorf("GET = %d with Location %q, want 307 to https://elsewhere.example/x", r.status, got)
 	}
 
 	// A client that follows the redirect sends the POST and its body again.
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultRedirect})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultRedirect})
 	srv.ResetRequests()
 	follow := client(t, srv, f.admin)
 	follow.CheckRedirect = nil
@@ -143,7 +144,7 @@ func TestFaultRedirect(t *testing.T) {
 func TestFaultDelay(t *testing.T) {
 	f := testFixture(t)
 	srv, _ := newServer(t, nil)
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultDelay, Delay: time.Millisecond})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultDelay, Delay: time.Millisecond})
 	r := call(t, client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
 	wantStatus(t, "GET after a short delay", r, http.StatusOK)
 }
@@ -151,8 +152,8 @@ func TestFaultDelay(t *testing.T) {
 func TestFaultDelayCancelled(t *testing.T) {
 	f := testFixture(t)
 	l := newLogs()
-	srv, _ := newServer(t, func(c *mgmttest.Config) { c.Logf = l.Logf })
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultDelay, Delay: time.Hour})
+	srv, _ := newServer(t, func(c *azure.Config) { c.Logf = l.Logf })
+	srv.Inject(emulator.Fault{Kind: emulator.FaultDelay, Delay: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
@@ -178,17 +179,17 @@ func TestFaultDelayCancelled(t *testing.T) {
 func TestParseFault(t *testing.T) {
 	tests := []struct {
 		in   string
-		want mgmttest.Fault
+		want emulator.Fault
 		err  string
 	}{
-		{in: "throttle:2", want: mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 2}},
-		{in: "throttle", want: mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 1}},
-		{in: "internal:1", want: mgmttest.Fault{Kind: mgmttest.FaultInternalError, Count: 1}},
-		{in: "reset:2", want: mgmttest.Fault{Kind: mgmttest.FaultReset, Count: 2}},
-		{in: "delay:3s:1", want: mgmttest.Fault{Kind: mgmttest.FaultDelay, Delay: 3 * time.Second, Count: 1}},
-		{in: "delay:250ms", want: mgmttest.Fault{Kind: mgmttest.FaultDelay, Delay: 250 * time.Millisecond, Count: 1}},
-		{in: "redirect:1", want: mgmttest.Fault{Kind: mgmttest.FaultRedirect, Count: 1}},
-		{in: "REDIRECT:3:https://other.example:8443/x?y=1", want: mgmttest.Fault{Kind: mgmttest.FaultRedirect, Count: 3, Location: "https://other.example:8443/x?y=1"}},
+		{in: "throttle:2", want: emulator.Fault{Kind: emulator.FaultThrottle, Count: 2}},
+		{in: "throttle", want: emulator.Fault{Kind: emulator.FaultThrottle, Count: 1}},
+		{in: "internal:1", want: emulator.Fault{Kind: emulator.FaultInternalError, Count: 1}},
+		{in: "reset:2", want: emulator.Fault{Kind: emulator.FaultReset, Count: 2}},
+		{in: "delay:3s:1", want: emulator.Fault{Kind: emulator.FaultDelay, Delay: 3 * time.Second, Count: 1}},
+		{in: "delay:250ms", want: emulator.Fault{Kind: emulator.FaultDelay, Delay: 250 * time.Millisecond, Count: 1}},
+		{in: "redirect:1", want: emulator.Fault{Kind: emulator.FaultRedirect, Count: 1}},
+		{in: "REDIRECT:3:https://other.example:8443/x?y=1", want: emulator.Fault{Kind: emulator.FaultRedirect, Count: 3, Location: "https://other.example:8443/x?y=1"}},
 		{in: "", err: "unknown kind"},
 		{in: "boom:1", err: "unknown kind"},
 		{in: "throttle:0", err: "count"},
@@ -202,7 +203,7 @@ func TestParseFault(t *testing.T) {
 		{in: "redirect:1:not-a-url", err: "absolute URL"},
 	}
 	for _, tt := range tests {
-		got, err := mgmttest.ParseFault(tt.in)
+		got, err := emulator.ParseFault(tt.in)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("ParseFault(%q) = %+v, %v, want an error containing %q", tt.in, got, err, tt.err)
@@ -213,7 +214,7 @@ func TestParseFault(t *testing.T) {
 			t.Errorf("ParseFault(%q) = %+v, %v, want %+v", tt.in, got, err, tt.want)
 			continue
 		}
-		if back, err := mgmttest.ParseFault(got.String()); err != nil || back != got {
+		if back, err := emulator.ParseFault(got.String()); err != nil || back != got {
 			t.Errorf("ParseFault(%q.String() = %q) = %+v, %v, want %+v", tt.in, got.String(), back, err, got)
 		}
 	}

@@ -1,4 +1,4 @@
-package mgmttest_test
+package asm_test
 
 import (
 	"bytes"
@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // FuzzHandlerBodies posts arbitrary bodies to the two POST endpoints through
@@ -21,7 +21,7 @@ import (
 // Failed.
 func FuzzHandlerBodies(f *testing.F) {
 	fx := testFixture(f)
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{Trust: []*x509.Certificate{fx.admin.Cert}, Services: []string{"web"}})
+	srv, err := azure.New(azure.Config{Trust: []*x509.Certificate{fx.admin.Cert}, Services: []string{"web"}})
 	if err != nil {
 		f.Fatal(err)
 	}

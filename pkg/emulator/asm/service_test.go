@@ -1,4 +1,4 @@
-package mgmttest_test
+package asm_test
 
 import (
 	"encoding/pem"
@@ -8,51 +8,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
-
-// sitePFX is the fixture's site certificate and key as a .pfx.
-func sitePFX(t *testing.T, profile export.Profile, password string) []byte {
-	t.Helper()
-	f := testFixture(t)
-	data, err := export.EncodePFX(f.site.Key, f.site.Cert, nil, export.PFXOptions{Profile: profile, Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// addService posts a CertificateFile and returns the request id of the
-// operation, checking the 202.
-func addService(t *testing.T, c *http.Client, srv *mgmttest.Server, svc string, file mgmtclient.CertificateFile) string {
-	t.Helper()
-	r := call(t, c, http.MethodPost, serviceURL(srv, svc), marshal(t, file), version)
-	wantStatus(t, "POST service certificate", r, http.StatusAccepted)
-	if len(r.body) != 0 {
-		t.Errorf("POST service certificate body = %q, want none", r.body)
-	}
-	return r.header.Get("x-ms-request-id")
-}
-
-func poll(t *testing.T, c *http.Client, srv *mgmttest.Server, id string) mgmtclient.Operation {
-	t.Helper()
-	r := call(t, c, http.MethodGet, operationURL(srv, id), nil, version)
-	wantStatus(t, "GET operation", r, http.StatusOK)
-	return decode[mgmtclient.Operation](t, r)
-}
-
-func dashed(id string) string {
-	return id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
-}
 
 func TestAddServiceCertificate(t *testing.T) {
 	f := testFixture(t)
 	srv, _ := newServer(t, nil)
 	c := client(t, srv, f.admin)
 	id := addService(t, c, srv, "web", mgmtclient.CertificateFile{Data: b64(sitePFX(t, export.ProfileCompat, "pw")), Format: "pfx", Password: "pw"})
-	if got := srv.ServiceCertificates("web"); len(got) != 0 {
+	if got := srv.ASM.ServiceCertificates("web"); len(got) != 0 {
 		t.Errorf("before the operation completes, ServiceCertificates = %v, want none", got)
 	}
 	op := poll(t, c, srv, id)
@@ -68,7 +34,7 @@ func TestAddServiceCertificate(t *testing.T) {
 		t.Errorf("third poll = %+v, want Succeeded still", op)
 	}
 	tp := thumb(f.site.DER)
-	if got := srv.ServiceCertificates("web"); !slices.Equal(got, []string{tp}) {
+	if got := srv.ASM.ServiceCertificates("web"); !slices.Equal(got, []string{tp}) {
 		t.Errorf("ServiceCertificates(web) = %v, want [%s]", got, tp)
 	}
 	certURL := serviceURL(srv, "web") + "/sha1-" + tp
@@ -97,7 +63,7 @@ func TestAddServiceCertificate(t *testing.T) {
 	if op := poll(t, c, srv, id2); op.Status != mgmtclient.StatusSucceeded {
 		t.Errorf("adding the same certificate again = %+v, want Succeeded", op)
 	}
-	if got := srv.ServiceCertificates("web"); !slices.Equal(got, []string{tp}) {
+	if got := srv.ASM.ServiceCertificates("web"); !slices.Equal(got, []string{tp}) {
 		t.Errorf("ServiceCertificates(web) = %v, want [%s]", got, tp)
 	}
 }
@@ -138,7 +104,7 @@ func TestServiceCertificateOperations(t *testing.T) {
 				if op.Status != mgmtclient.StatusSucceeded || op.HTTPStatusCode != http.StatusOK {
 					t.Errorf("second poll = %+v, want Succeeded", op)
 				}
-				if got := srv.ServiceCertificates("web"); !slices.Equal(got, []string{thumb(f.site.DER)}) {
+				if got := srv.ASM.ServiceCertificates("web"); !slices.Equal(got, []string{thumb(f.site.DER)}) {
 					t.Errorf("ServiceCertificates(web) = %v, want the site certificate", got)
 				}
 				return
@@ -147,7 +113,7 @@ func TestServiceCertificateOperations(t *testing.T) {
 				op.Error.Code != "BadRequest" || op.Error.Message != tt.message {
 				t.Errorf("second poll = %+v (error %+v), want Failed, 400, BadRequest %q", op, op.Error, tt.message)
 			}
-			if got := srv.ServiceCertificates("web"); len(got) != 0 {
+			if got := srv.ASM.ServiceCertificates("web"); len(got) != 0 {
 				t.Errorf("after a failed add, ServiceCertificates(web) = %v, want none", got)
 			}
 		})
@@ -193,7 +159,7 @@ func TestServiceCertificateErrors(t *testing.T) {
 
 func TestOperationDelay(t *testing.T) {
 	f := testFixture(t)
-	srv, clk := newServer(t, func(c *mgmttest.Config) { c.OperationDelay = 10 * time.Minute })
+	srv, clk := newServer(t, func(c *azure.Config) { c.OperationDelay = 10 * time.Minute })
 	c := client(t, srv, f.admin)
 	file := mgmtclient.CertificateFile{Data: b64(f.site.DER), Format: "cer"}
 
@@ -230,7 +196,7 @@ func TestDeleteServiceCertificate(t *testing.T) {
 	u := serviceURL(srv, "web") + "/sha1-" + thumb(f.site.DER)
 	r := call(t, c, http.MethodDelete, u, nil, version)
 	wantStatus(t, "DELETE", r, http.StatusAccepted)
-	if got := srv.ServiceCertificates("web"); len(got) != 0 {
+	if got := srv.ASM.ServiceCertificates("web"); len(got) != 0 {
 		t.Errorf("after DELETE, ServiceCertificates(web) = %v, want none", got)
 	}
 	del := r.header.Get("x-ms-request-id")
@@ -246,10 +212,10 @@ func TestDeleteServiceCertificate(t *testing.T) {
 
 func TestServiceCertificatesUnknownService(t *testing.T) {
 	srv, _ := newServer(t, nil)
-	if got := srv.ServiceCertificates("nope"); got != nil {
+	if got := srv.ASM.ServiceCertificates("nope"); got != nil {
 		t.Errorf("ServiceCertificates(nope) = %v, want nil", got)
 	}
-	if got := srv.ServiceCertificates("web"); got == nil || len(got) != 0 {
+	if got := srv.ASM.ServiceCertificates("web"); got == nil || len(got) != 0 {
 		t.Errorf("ServiceCertificates(web) = %#v, want an empty list", got)
 	}
 }
@@ -266,7 +232,7 @@ func TestAESPFXRefused(t *testing.T) {
 	if op.Status != mgmtclient.StatusFailed || op.Error == nil || !strings.Contains(op.Error.Message, "AES-256") {
 		t.Errorf("AES .pfx: operation = %+v, want Failed mentioning AES-256", op)
 	}
-	if got := srv.ServiceCertificates("web"); len(got) != 0 {
+	if got := srv.ASM.ServiceCertificates("web"); len(got) != 0 {
 		t.Errorf("AES .pfx stored: %v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package mgmttest_test
+package emulator_test
 
 import (
 	"crypto/tls"
@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 )
 
 // TestHandshakes: the server counts one TLS handshake per connection, not
@@ -49,7 +49,7 @@ func TestHandshakes(t *testing.T) {
 
 // TestHandshakesUnstarted: a server that never listened served none.
 func TestHandshakesUnstarted(t *testing.T) {
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{})
+	srv, err := azure.New(azure.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
