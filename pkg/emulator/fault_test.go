@@ -11,6 +11,7 @@ import (
 
 	"github.com/azcert/azcert/pkg/emulator"
 	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 )
 
 // logs collects Logf lines in a channel, so a test can wait for the server
@@ -44,7 +45,7 @@ func (l logs) wait(t *testing.T, s string) string {
 }
 
 func TestFaultAnswers(t *testing.T) {
-	f := testFixture(t)
+	f := emutest.Certs(t)
 	tests := []struct {
 		kind          emulator.FaultKind
 		status        int
@@ -55,21 +56,21 @@ func TestFaultAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
-			srv, _ := newServer(t, nil)
-			c := client(t, srv, f.admin)
+			srv, _ := emutest.NewServer(t, nil)
+			c := emutest.Client(t, srv, f.Admin)
 			srv.Inject(emulator.Fault{Kind: tt.kind, Count: 2})
 			for i := range 2 {
-				r := call(t, c, http.MethodGet, certsURL(srv), nil, version)
-				e := wantError(t, fmt.Sprintf("request %d", i+1), r, tt.status, tt.code, tt.message)
+				r := emutest.Call(t, c, http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version)
+				e := emutest.WantError(t, fmt.Sprintf("request %d", i+1), r, tt.status, tt.code, tt.message)
 				if tt.message != "" && e.Message != tt.message {
 					t.Errorf("Message = %q, want %q", e.Message, tt.message)
 				}
-				if ra := r.header.Get("Retry-After"); ra != "" {
+				if ra := r.Header.Get("Retry-After"); ra != "" {
 					t.Errorf("Retry-After = %q, want none (the real service sends none)", ra)
 				}
 			}
-			r := call(t, c, http.MethodGet, certsURL(srv), nil, version)
-			wantStatus(t, "request 3", r, http.StatusOK)
+			r := emutest.Call(t, c, http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version)
+			emutest.WantStatus(t, "request 3", r, http.StatusOK)
 			if n := len(srv.Requests()); n != 3 {
 				t.Errorf("Requests() = %d, want 3 (faulted requests are recorded)", n)
 			}
@@ -78,14 +79,14 @@ func TestFaultAnswers(t *testing.T) {
 }
 
 func TestFaultsApplyInOrder(t *testing.T) {
-	f := testFixture(t)
-	srv, _ := newServer(t, nil)
-	c := client(t, srv, f.admin)
+	f := emutest.Certs(t)
+	srv, _ := emutest.NewServer(t, nil)
+	c := emutest.Client(t, srv, f.Admin)
 	srv.Inject(emulator.Fault{Kind: emulator.FaultThrottle})
 	srv.Inject(emulator.Fault{Kind: emulator.FaultInternalError, Count: 2})
 	var got []int
 	for range 4 {
-		got = append(got, call(t, c, http.MethodGet, certsURL(srv), nil, version).status)
+		got = append(got, emutest.Call(t, c, http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version).Status)
 	}
 	if want := []int{503, 500, 500, 200}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("statuses = %v, want %v", got, want)
@@ -93,48 +94,48 @@ func TestFaultsApplyInOrder(t *testing.T) {
 }
 
 func TestFaultReset(t *testing.T) {
-	f := testFixture(t)
-	srv, _ := newServer(t, nil)
+	f := emutest.Certs(t)
+	srv, _ := emutest.NewServer(t, nil)
 	srv.Inject(emulator.Fault{Kind: emulator.FaultReset})
 	// A fresh client: Go's transport retries a GET on a reused connection
 	// that closes, which would hide the fault.
-	_, err := send(context.Background(), client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
+	_, err := emutest.Send(context.Background(), emutest.Client(t, srv, f.Admin), http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version)
 	if err == nil {
 		t.Fatal("GET during a reset fault succeeded, want a transport error")
 	}
-	r := call(t, client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
-	wantStatus(t, "GET after the reset", r, http.StatusOK)
+	r := emutest.Call(t, emutest.Client(t, srv, f.Admin), http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version)
+	emutest.WantStatus(t, "GET after the reset", r, http.StatusOK)
 	if n := len(srv.Requests()); n != 2 {
 		t.Errorf("Requests() = %d, want 2", n)
 	}
 }
 
 func TestFaultRedirect(t *testing.T) {
-	f := testFixture(t)
-	srv, _ := newServer(t, nil)
-	c := client(t, srv, f.admin)
+	f := emutest.Certs(t)
+	srv, _ := emutest.NewServer(t, nil)
+	c := emutest.Client(t, srv, f.Admin)
 
 	srv.Inject(emulator.Fault{Kind: emulator.FaultRedirect})
-	u := certsURL(srv) + "?a=1&b=2"
-	r := call(t, c, http.MethodGet, u, nil, version)
-	wantError(t, "GET", r, http.StatusTemporaryRedirect, "TemporaryRedirect", "")
-	if got := r.header.Get("Location"); got != u {
+	u := emutest.CertsURL(srv) + "?a=1&b=2"
+	r := emutest.Call(t, c, http.MethodGet, u, nil, emutest.Version)
+	emutest.WantError(t, "GET", r, http.StatusTemporaryRedirect, "TemporaryRedirect", "")
+	if got := r.Header.Get("Location"); got != u {
 		t.Errorf("Location = %q, want %q", got, u)
 	}
 
 	srv.Inject(emulator.Fault{Kind: emulator.FaultRedirect, Location: "https://elsewhere.example/x"})
-	r = call(t, c, http.MethodGet, u, nil, version)
-	if got := r.header.Get("Location"); r.status != http.StatusTemporaryRedirect || got != "https://elsewhere.example/x" {
-		t.Errorf("GET = %d with Location %q, want 307 to https://elsewhere.example/x", r.status, got)
+	r = emutest.Call(t, c, http.MethodGet, u, nil, emutest.Version)
+	if got := r.Header.Get("Location"); r.Status != http.StatusTemporaryRedirect || got != "https://elsewhere.example/x" {
+		t.Errorf("GET = %d with Location %q, want 307 to https://elsewhere.example/x", r.Status, got)
 	}
 
 	// A client that follows the redirect sends the POST and its body again.
 	srv.Inject(emulator.Fault{Kind: emulator.FaultRedirect})
 	srv.ResetRequests()
-	follow := client(t, srv, f.admin)
+	follow := emutest.Client(t, srv, f.Admin)
 	follow.CheckRedirect = nil
-	r = call(t, follow, http.MethodPost, certsURL(srv), marshal(t, addBody(f.certs[0])), version)
-	wantStatus(t, "POST following a redirect", r, http.StatusCreated)
+	r = emutest.Call(t, follow, http.MethodPost, emutest.CertsURL(srv), emutest.Marshal(t, emutest.AddBody(f.Certs[0])), emutest.Version)
+	emutest.WantStatus(t, "POST following a redirect", r, http.StatusCreated)
 	reqs := srv.Requests()
 	if len(reqs) != 2 || reqs[1].Method != http.MethodPost || len(reqs[1].Body) == 0 {
 		t.Errorf("Requests() = %+v, want the POST twice, with its body", reqs)
@@ -142,23 +143,23 @@ func TestFaultRedirect(t *testing.T) {
 }
 
 func TestFaultDelay(t *testing.T) {
-	f := testFixture(t)
-	srv, _ := newServer(t, nil)
+	f := emutest.Certs(t)
+	srv, _ := emutest.NewServer(t, nil)
 	srv.Inject(emulator.Fault{Kind: emulator.FaultDelay, Delay: time.Millisecond})
-	r := call(t, client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
-	wantStatus(t, "GET after a short delay", r, http.StatusOK)
+	r := emutest.Call(t, emutest.Client(t, srv, f.Admin), http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version)
+	emutest.WantStatus(t, "GET after a short delay", r, http.StatusOK)
 }
 
 func TestFaultDelayCancelled(t *testing.T) {
-	f := testFixture(t)
+	f := emutest.Certs(t)
 	l := newLogs()
-	srv, _ := newServer(t, func(c *azure.Config) { c.Logf = l.Logf })
+	srv, _ := emutest.NewServer(t, func(c *azure.Config) { c.Logf = l.Logf })
 	srv.Inject(emulator.Fault{Kind: emulator.FaultDelay, Delay: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := send(ctx, client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
+		_, err := emutest.Send(ctx, emutest.Client(t, srv, f.Admin), http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version)
 		errc <- err
 	}()
 	l.wait(t, "fault delay: holding")
@@ -172,8 +173,8 @@ func TestFaultDelayCancelled(t *testing.T) {
 	}
 	// The handler stops waiting when the client goes away.
 	l.wait(t, "fault delay: GET /"+srv.Subscription+"/certificates cancelled")
-	r := call(t, client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version)
-	wantStatus(t, "GET after the cancelled one", r, http.StatusOK)
+	r := emutest.Call(t, emutest.Client(t, srv, f.Admin), http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version)
+	emutest.WantStatus(t, "GET after the cancelled one", r, http.StatusOK)
 }
 
 func TestParseFault(t *testing.T) {

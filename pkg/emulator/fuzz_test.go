@@ -11,18 +11,19 @@ import (
 
 	"github.com/azcert/azcert/pkg/emulator"
 	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 )
 
 // FuzzLoadState starts emulators on arbitrary state files and checks that
 // a file it cannot use is refused with a *StateError and left exactly as it
 // was (the emulator never overwrites a corrupt state).
 func FuzzLoadState(f *testing.F) {
-	fx := testFixture(f)
+	fx := emutest.Certs(f)
 	dir := f.TempDir()
 	good := filepath.Join(dir, "good.json")
 	srv, err := azure.New(azure.Config{
-		StatePath: good, Trust: []*x509.Certificate{fx.admin.Cert, fx.certs[0].Cert}, Services: []string{"web", "api"},
-		APIMServices: []string{apimRG + "/" + apimName},
+		StatePath: good, Trust: []*x509.Certificate{fx.Admin.Cert, fx.Certs[0].Cert}, Services: []string{"web", "api"},
+		APIMServices: []string{emutest.APIMRG + "/" + emutest.APIMName},
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -64,7 +65,7 @@ func FuzzLoadState(f *testing.F) {
 		}
 		var se *emulator.StateError
 		if !errors.As(err, &se) {
-			t.Fatalf("NewUnstartedServer on a bad state file: %T %v, want *StateError", err, err)
+			t.Fatalf("azure.New on a bad state file: %T %v, want *StateError", err, err)
 		}
 		if se.Path != path || !strings.Contains(err.Error(), path) {
 			t.Fatalf("StateError %q does not name the file", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/azcert/azcert/pkg/emulator"
 	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -20,8 +21,8 @@ import (
 // allocated about 265 MiB (encoding/xml keeps a stack entry per open
 // element).
 func TestNestedBodyBounded(t *testing.T) {
-	fx := testFixture(t)
-	srv, err := azure.New(azure.Config{Trust: []*x509.Certificate{fx.admin.Cert}})
+	fx := emutest.Certs(t)
+	srv, err := azure.New(azure.Config{Trust: []*x509.Certificate{fx.Admin.Cert}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestNestedBodyBounded(t *testing.T) {
 	}
 	req := httptest.NewRequest(http.MethodPost, "/"+srv.Subscription+"/certificates", bytes.NewReader(b.Bytes()))
 	req.Header.Set("x-ms-version", mgmtclient.APIVersion)
-	req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{fx.admin.Cert}}
+	req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{fx.Admin.Cert}}
 	rec := httptest.NewRecorder()
 	var before, after runtime.MemStats
 	runtime.GC()

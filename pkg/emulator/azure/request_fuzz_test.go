@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -27,21 +28,21 @@ var fuzzMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http
 // 4xx with an error body in the API's format (XML for classic, JSON for
 // ARM), with a request id.
 func FuzzHandlerRequests(f *testing.F) {
-	fx := testFixture(f)
+	fx := emutest.Certs(f)
 	srv, err := azure.New(azure.Config{
-		Trust: []*x509.Certificate{fx.admin.Cert}, Services: []string{"web"},
-		APIMServices: []string{apimRG + "/" + apimName}, MaxManagementCerts: 5,
+		Trust: []*x509.Certificate{fx.Admin.Cert}, Services: []string{"web"},
+		APIMServices: []string{emutest.APIMRG + "/" + emutest.APIMName}, MaxManagementCerts: 5,
 	})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { srv.Close() })
-	pfx, err := export.EncodePFX(fx.site.Key, fx.site.Cert, nil, export.PFXOptions{Password: "pw"})
+	pfx, err := export.EncodePFX(fx.Site.Key, fx.Site.Cert, nil, export.PFXOptions{Password: "pw"})
 	if err != nil {
 		f.Fatal(err)
 	}
 	sub := srv.Subscription
-	arm := "/subscriptions/" + sub + "/resourceGroups/" + apimRG + "/providers/Microsoft.ApiManagement/service/" + apimName + "/certificates"
+	arm := "/subscriptions/" + sub + "/resourceGroups/" + emutest.APIMRG + "/providers/Microsoft.ApiManagement/service/" + emutest.APIMName + "/certificates"
 	type seed struct {
 		method         uint8
 		path, query    string
@@ -51,19 +52,19 @@ func FuzzHandlerRequests(f *testing.F) {
 	}
 	for _, s := range []seed{
 		{0, "/" + sub + "/certificates", "", mgmtclient.APIVersion, "", true, false, nil},
-		{1, "/" + sub + "/certificates", "", mgmtclient.APIVersion, "", true, false, marshal(f, addBody(fx.certs[0]))},
-		{0, "/" + sub + "/certificates/" + thumb(fx.admin.DER), "", "2012-03-01", "", true, false, nil},
+		{1, "/" + sub + "/certificates", "", mgmtclient.APIVersion, "", true, false, emutest.Marshal(f, emutest.AddBody(fx.Certs[0]))},
+		{0, "/" + sub + "/certificates/" + emutest.Thumb(fx.Admin.DER), "", "2012-03-01", "", true, false, nil},
 		{3, "/" + sub + "/certificates/" + strings.Repeat("0", 40), "", mgmtclient.APIVersion, "", true, false, nil},
 		{1, "/" + sub + "/services/hostedservices/web/certificates", "", mgmtclient.APIVersion, "", true, false,
-			marshal(f, mgmtclient.CertificateFile{Data: b64(pfx), Format: "pfx", Password: "pw"})},
-		{0, "/" + sub + "/services/hostedservices/web/certificates/sha1-" + thumb(fx.site.DER), "", mgmtclient.APIVersion, "", true, false, nil},
+			emutest.Marshal(f, mgmtclient.CertificateFile{Data: emutest.B64(pfx), Format: "pfx", Password: "pw"})},
+		{0, "/" + sub + "/services/hostedservices/web/certificates/sha1-" + emutest.Thumb(fx.Site.DER), "", mgmtclient.APIVersion, "", true, false, nil},
 		{0, "/" + sub + "/operations/00000000-0000-0000-0000-000000000000", "", mgmtclient.APIVersion, "", true, false, nil},
 		{0, "/" + sub + "/certificates", "", "", "", false, false, nil},
 		{0, "/" + strings.ToUpper(sub) + "//certificates/", "", "1999-01-01", "", true, false, nil},
-		{0, arm, "api-version=" + apimVersion, "", "", false, true, nil},
-		{0, arm, "api-version=" + apimVersion + "&$top=1&$skip=0", "", "", false, true, nil},
-		{2, arm + "/fuzz", "api-version=" + apimVersion, "", "*", false, true, []byte(`{"properties":{"data":"` + b64(pfx) + `","password":"pw"}}`)},
-		{3, arm + "/fuzz", "api-version=" + apimVersion, "", `"x"`, false, true, nil},
+		{0, arm, "api-version=" + emutest.APIMVersion, "", "", false, true, nil},
+		{0, arm, "api-version=" + emutest.APIMVersion + "&$top=1&$skip=0", "", "", false, true, nil},
+		{2, arm + "/fuzz", "api-version=" + emutest.APIMVersion, "", "*", false, true, []byte(`{"properties":{"data":"` + emutest.B64(pfx) + `","password":"pw"}}`)},
+		{3, arm + "/fuzz", "api-version=" + emutest.APIMVersion, "", `"x"`, false, true, nil},
 		{4, arm + "/fuzz", "api-version=2010-01-01", "", "", false, true, nil},
 		{0, "/SUBSCRIPTIONS/x/resourcegroups", "api-version=%zz", "", "", false, false, nil},
 		{7, "/", "", "", "", false, false, []byte("<x/>")},
@@ -71,8 +72,8 @@ func FuzzHandlerRequests(f *testing.F) {
 		f.Add(s.method, s.path, s.query, s.version, s.match, s.cert, s.token, s.body)
 	}
 	h := srv.Handler()
-	unknown := fx.ecCert
-	f.Fuzz(func(t *testing.T, method uint8, path, query, version, ifMatch string, cert, token bool, body []byte) {
+	unknown := fx.ECCert
+	f.Fuzz(func(t *testing.T, method uint8, path, query, msVersion, ifMatch string, cert, token bool, body []byte) {
 		req := &http.Request{
 			Method: fuzzMethods[int(method)%len(fuzzMethods)],
 			URL:    &url.URL{Path: path, RawQuery: query},
@@ -81,8 +82,8 @@ func FuzzHandlerRequests(f *testing.F) {
 			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, RemoteAddr: "127.0.0.1:1",
 		}
 		req.RequestURI = req.URL.RequestURI()
-		if version != "" {
-			req.Header.Set("x-ms-version", version)
+		if msVersion != "" {
+			req.Header.Set("x-ms-version", msVersion)
 		}
 		if ifMatch != "" {
 			req.Header.Set("If-Match", ifMatch)
@@ -90,11 +91,11 @@ func FuzzHandlerRequests(f *testing.F) {
 		if token {
 			req.Header.Set("Authorization", "Bearer "+srv.APIM.Token())
 		}
-		client := unknown
+		peer := unknown
 		if cert {
-			client = fx.admin.Cert
+			peer = fx.Admin.Cert
 		}
-		req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{client}}
+		req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{peer}}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		isARM := len(path) >= len("/subscriptions/") && strings.EqualFold(path[:len("/subscriptions/")], "/subscriptions/")
