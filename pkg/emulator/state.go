@@ -93,6 +93,16 @@ func (s *Server) loadState(path string) (string, error) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(v); err != nil {
+			// Name the member as decoding the whole file into one struct
+			// did: "Go struct field stateFile.version",
+			// "stateMgmtCert.managementCertificates.thumbprint".
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				if te.Struct == "" {
+					te.Struct = "stateFile"
+				}
+				te.Field = strings.TrimSuffix(key+"."+te.Field, ".")
+			}
 			return &StateError{Path: path, Reason: reasonJSON, Err: err}
 		}
 		return nil
@@ -136,7 +146,9 @@ func splitObject(raw json.RawMessage, keys []string) (map[string]json.RawMessage
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("json: cannot unmarshal %s into the emulator state, an object", jsonKind(raw))
+		// Not an object: encoding/json says so.
+		var f stateFile
+		return nil, json.Unmarshal(raw, &f)
 	}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -171,21 +183,8 @@ func matchKey(name string, keys []string) string {
 	return ""
 }
 
-// jsonKind names the kind of a JSON value for an error.
-func jsonKind(raw json.RawMessage) string {
-	switch t := bytes.TrimSpace(raw); {
-	case len(t) == 0:
-		return "nothing"
-	case t[0] == '[':
-		return "array"
-	case t[0] == '"':
-		return "string"
-	case t[0] == 't' || t[0] == 'f':
-		return "bool"
-	default:
-		return "number"
-	}
-}
+// stateFile is the type the state file decodes into, in errors.
+type stateFile map[string]json.RawMessage
 
 // marshalState encodes the state file: the Server's members, then each
 // service's, in order. It is json.MarshalIndent of one object, member by

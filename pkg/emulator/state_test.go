@@ -239,3 +239,38 @@ func TestShutdownWithEndedContext(t *testing.T) {
 		t.Errorf("state after Shutdown = %s, %v; want it saved", data, err)
 	}
 }
+
+// TestStateMembersMatchLikeStructFields: the state file is read member by
+// member, each service its own, but as encoding/json read it into one
+// struct before: member names match without regard to case, the last of
+// repeated members wins, and a type error names the member.
+func TestStateMembersMatchLikeStructFields(t *testing.T) {
+	sub := `"subscription": "` + emulator.DefaultSubscription + `"`
+	tests := []struct {
+		name, content, err string
+	}{
+		{name: "names in another case", content: `{"Version": 1, "SUBSCRIPTION": "` + emulator.DefaultSubscription + `", "ManagementCertificates": [], "apimservices": []}`},
+		{name: "repeated member", content: `{"version": 2, ` + sub + `, "version": 1}`},
+		{name: "repeated member, last wins", content: `{"version": 1, ` + sub + `, "version": 2}`, err: "format version 2"},
+		{name: "type of a member", content: `{"version": "1", ` + sub + `}`, err: "Go struct field stateFile.version of type int"},
+		{name: "type within a member", content: `{"version": 1, ` + sub + `, "services": [{"name": 7}]}`, err: "Go struct field stateService.services.name of type string"},
+		{name: "unknown member", content: `{"version": 1, ` + sub + `, "keyVaults": []}`, err: `unknown field "keyVaults"`},
+		{name: "not an object", content: `[]`, err: "cannot unmarshal array"},
+		{name: "null", content: `null`, err: "format version 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := azure.New(azure.Config{StatePath: path})
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("azure.New(%s) = %v, want it to load", tt.content, err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("azure.New(%s) = %v, want an error containing %q", tt.content, err, tt.err)
+			}
+		})
+	}
+}
