@@ -340,10 +340,10 @@ func TestBadInputMatrix(t *testing.T) {
 	if after := dirManifest(t, fx.dir); after != fixturesBefore {
 		t.Errorf("an input file changed:\nbefore:\n%s\nafter:\n%s", fixturesBefore, after)
 	}
-	if n := len(emu.srv.ManagementCertificates()); n != 1 {
+	if n := len(emu.srv.ASM.ManagementCertificates()); n != 1 {
 		t.Errorf("the subscription holds %d management certificates after the matrix, want the 1 it started with", n)
 	}
-	if n := len(emu.srv.ServiceCertificates("web")); n != 0 {
+	if n := len(emu.srv.ASM.ServiceCertificates("web")); n != 0 {
 		t.Errorf("cloud service web holds %d certificates after the matrix, want 0", n)
 	}
 	t.Logf("%d bad invocations; slowest %v; most allocated %.1f MiB", len(cases), maxTime.Round(time.Millisecond), float64(maxAlloc)/(1<<20))

@@ -13,8 +13,9 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 	"github.com/azcert/azcert/pkg/export"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // testFactory returns a factory with in-memory streams and a fixed clock.
@@ -168,7 +169,7 @@ func TestDeleteAsksOnTerminal(t *testing.T) {
 	}
 	mgmt := readTestCert(t, filepath.Join(dir, "mgmt.cer"))
 	victim := readTestCert(t, filepath.Join(dir, "victim.cer"))
-	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{mgmt, victim}})
+	srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{mgmt, victim}})
 	ca := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
 		t.Fatal(err)
@@ -188,7 +189,7 @@ func TestDeleteAsksOnTerminal(t *testing.T) {
 		if !strings.Contains(errOut.String(), "Delete management certificate") || !strings.Contains(errOut.String(), "[y/N]") {
 			t.Errorf("answer %q: no confirmation question in %q", tt.answer, errOut)
 		}
-		if n := len(srv.ManagementCertificates()); n != tt.left {
+		if n := len(srv.ASM.ManagementCertificates()); n != tt.left {
 			t.Errorf("answer %q: %d certificates left, want %d (stdout %q)", tt.answer, n, tt.left, out)
 		}
 	}

@@ -14,7 +14,8 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 )
 
 type emulatorOptions struct {
@@ -77,7 +78,7 @@ delay:DURATION:N, redirect:N (307) — each for the next N requests.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.listen, "listen", "127.0.0.1:8443", "address to listen on (port 0 picks a free one)")
-	fl.StringVar(&opts.subscription, "subscription", mgmttest.DefaultSubscription, "the subscription ID it serves")
+	fl.StringVar(&opts.subscription, "subscription", emulator.DefaultSubscription, "the subscription ID it serves")
 	fl.StringArrayVar(&opts.trust, "trust", nil, "certificate file registered as a management certificate at start (repeatable)")
 	fl.StringArrayVar(&opts.services, "service", nil, "cloud service (hosted service) name (repeatable)")
 	fl.StringVar(&opts.state, "state", "", "JSON file that keeps the registrations across restarts")
@@ -103,7 +104,7 @@ func runEmulator(f *cmdutil.Factory, cmd *cobra.Command, opts *emulatorOptions) 
 	if opts.operationDelay < 0 {
 		return cmdutil.UsageErrorf("--operation-delay must not be negative")
 	}
-	cfg := mgmttest.Config{
+	cfg := azure.Config{
 		Listen:             opts.listen,
 		Subscription:       opts.subscription,
 		Services:           opts.services,
@@ -118,9 +119,9 @@ func runEmulator(f *cmdutil.Factory, cmd *cobra.Command, opts *emulatorOptions) 
 			fmt.Fprintf(f.IO.ErrOut, "azcert: debug: "+format+"\n", a...)
 		}
 	}
-	var faults []mgmttest.Fault
+	var faults []emulator.Fault
 	for _, spec := range opts.faults {
-		ft, err := mgmttest.ParseFault(spec)
+		ft, err := emulator.ParseFault(spec)
 		if err != nil {
 			return &cmdutil.UsageError{Err: fmt.Errorf("--fault: %w", err)}
 		}
@@ -133,9 +134,9 @@ func runEmulator(f *cmdutil.Factory, cmd *cobra.Command, opts *emulatorOptions) 
 		}
 		cfg.Trust = append(cfg.Trust, b.Cert)
 	}
-	srv, err := mgmttest.NewUnstartedServer(cfg)
+	srv, err := azure.New(cfg)
 	if err != nil {
-		var se *mgmttest.StateError
+		var se *emulator.StateError
 		if errors.As(err, &se) {
 			return &cmdutil.InputError{Err: err}
 		}
@@ -162,7 +163,7 @@ func runEmulator(f *cmdutil.Factory, cmd *cobra.Command, opts *emulatorOptions) 
 		CAFile       string `json:"caFile"`
 		ARMEndpoint  string `json:"armEndpoint"`
 		ARMToken     string `json:"armToken"`
-	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.ARMToken()}
+	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.APIM.Token()}
 	if f.JSON() {
 		if err := cmdutil.WriteJSON(f.IO.Out, info); err != nil {
 			return err

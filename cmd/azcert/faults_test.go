@@ -16,8 +16,9 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // loseAnswers is a transport that sends requests on, but for the first n
@@ -79,8 +80,8 @@ func isPost(r *http.Request) bool { return r.Method == http.MethodPost }
 type faultCase struct {
 	name string
 	// cfg adjusts the emulator; faults are injected before the command runs.
-	cfg    func(*mgmttest.Config)
-	faults []mgmttest.Fault
+	cfg    func(*azure.Config)
+	faults []emulator.Fault
 	edit   func(*cmdutil.Factory)
 	args   []string
 	code   int
@@ -111,45 +112,45 @@ func TestFaultInjection(t *testing.T) {
 	reg := []string{"upload", site}
 	svc := []string{"upload", sitePFX, "--service", "web", "--in-password", "env:RELPW"}
 	apim := []string{"apim", "upload", sitePFX, "--in-password", "env:RELPW", "--resource-group", "rg-api", "--service", "contoso-apim"}
-	n := func(kind mgmttest.FaultKind, count int) []mgmttest.Fault {
-		return []mgmttest.Fault{{Kind: kind, Count: count}}
+	n := func(kind emulator.FaultKind, count int) []emulator.Fault {
+		return []emulator.Fault{{Kind: kind, Count: count}}
 	}
 	cases := []faultCase{
 		// Register a management certificate: POST (201).
-		{name: "register: connection resets", faults: n(mgmttest.FaultReset, 2), args: reg, code: 0, minReq: 3, maxReq: 3, mgmt: 2},
-		{name: "register: 500 InternalError", faults: n(mgmttest.FaultInternalError, 2), args: reg, code: 0, minReq: 3, maxReq: 3, mgmt: 2},
-		{name: "register: 503 TooManyRequests", faults: n(mgmttest.FaultThrottle, 3), args: reg, code: 0, minReq: 4, maxReq: 4, mgmt: 2},
-		{name: "register: throttled beyond the retries", faults: n(mgmttest.FaultThrottle, 50), args: append(reg, "--retries", "2"), code: 6, stderr: "503 Service Unavailable: TooManyRequests", minReq: 3, maxReq: 3, mgmt: 1},
-		{name: "register: 500 beyond the retries", faults: n(mgmttest.FaultInternalError, 50), args: reg, code: 6, stderr: "500 Internal Server Error: InternalError", minReq: 5, maxReq: 5, mgmt: 1},
-		{name: "register: resets beyond the retries", faults: n(mgmttest.FaultReset, 50), args: reg, code: 6, stderr: "Azure is unreachable", minReq: 5, maxReq: 5, mgmt: 1},
-		{name: "register: answer slower than --timeout", faults: []mgmttest.Fault{{Kind: mgmttest.FaultDelay, Delay: time.Minute, Count: 50}}, args: append(reg, "--timeout", "1s"), code: 6, stderr: "no answer in time", minReq: 1, maxReq: 5, mgmt: 1, maxTime: 5 * time.Second},
-		{name: "register: slow answer within --timeout", faults: []mgmttest.Fault{{Kind: mgmttest.FaultDelay, Delay: 300 * time.Millisecond}}, args: append(reg, "--timeout", "10s"), code: 0, minReq: 1, maxReq: 1, mgmt: 2},
+		{name: "register: connection resets", faults: n(emulator.FaultReset, 2), args: reg, code: 0, minReq: 3, maxReq: 3, mgmt: 2},
+		{name: "register: 500 InternalError", faults: n(emulator.FaultInternalError, 2), args: reg, code: 0, minReq: 3, maxReq: 3, mgmt: 2},
+		{name: "register: 503 TooManyRequests", faults: n(emulator.FaultThrottle, 3), args: reg, code: 0, minReq: 4, maxReq: 4, mgmt: 2},
+		{name: "register: throttled beyond the retries", faults: n(emulator.FaultThrottle, 50), args: append(reg, "--retries", "2"), code: 6, stderr: "503 Service Unavailable: TooManyRequests", minReq: 3, maxReq: 3, mgmt: 1},
+		{name: "register: 500 beyond the retries", faults: n(emulator.FaultInternalError, 50), args: reg, code: 6, stderr: "500 Internal Server Error: InternalError", minReq: 5, maxReq: 5, mgmt: 1},
+		{name: "register: resets beyond the retries", faults: n(emulator.FaultReset, 50), args: reg, code: 6, stderr: "Azure is unreachable", minReq: 5, maxReq: 5, mgmt: 1},
+		{name: "register: answer slower than --timeout", faults: []emulator.Fault{{Kind: emulator.FaultDelay, Delay: time.Minute, Count: 50}}, args: append(reg, "--timeout", "1s"), code: 6, stderr: "no answer in time", minReq: 1, maxReq: 5, mgmt: 1, maxTime: 5 * time.Second},
+		{name: "register: slow answer within --timeout", faults: []emulator.Fault{{Kind: emulator.FaultDelay, Delay: 300 * time.Millisecond}}, args: append(reg, "--timeout", "10s"), code: 0, minReq: 1, maxReq: 1, mgmt: 2},
 		// 307 is followed with the same method and body (TestRedirectedPostKeepsItsBody
 		// in pkg/mgmtclient found the body shared between hops, fixed).
-		{name: "register: 307 redirect", faults: n(mgmttest.FaultRedirect, 3), args: reg, code: 0, minReq: 4, maxReq: 4, mgmt: 2},
-		{name: "list: 307 redirect", faults: n(mgmttest.FaultRedirect, 1), args: []string{"list"}, code: 0, minReq: 2, maxReq: 2},
-		{name: "list: redirect loop", faults: n(mgmttest.FaultRedirect, 1000), args: []string{"list", "--retries", "1"}, code: 6, stderr: "stopped after 10 redirects", minReq: 20, maxReq: 20},
-		{name: "delete: 307 redirect", faults: n(mgmttest.FaultRedirect, 1), args: []string{"delete", goodThumb, "--yes"}, code: 0, minReq: 2, maxReq: 2},
+		{name: "register: 307 redirect", faults: n(emulator.FaultRedirect, 3), args: reg, code: 0, minReq: 4, maxReq: 4, mgmt: 2},
+		{name: "list: 307 redirect", faults: n(emulator.FaultRedirect, 1), args: []string{"list"}, code: 0, minReq: 2, maxReq: 2},
+		{name: "list: redirect loop", faults: n(emulator.FaultRedirect, 1000), args: []string{"list", "--retries", "1"}, code: 6, stderr: "stopped after 10 redirects", minReq: 20, maxReq: 20},
+		{name: "delete: 307 redirect", faults: n(emulator.FaultRedirect, 1), args: []string{"delete", goodThumb, "--yes"}, code: 0, minReq: 2, maxReq: 2},
 		{name: "register: answer lost after the add", edit: losing(1, isPost), args: reg, code: 0, minReq: 3, maxReq: 3, mgmt: 2},
 
 		// Upload a service certificate: GET (404), POST (202), polls.
-		{name: "service: connection resets", faults: n(mgmttest.FaultReset, 3), args: svc, code: 0, minReq: 7, maxReq: 7, web: 1},
-		{name: "service: 500 InternalError", faults: n(mgmttest.FaultInternalError, 3), args: svc, code: 0, minReq: 7, maxReq: 7, web: 1},
-		{name: "service: 503 TooManyRequests", faults: n(mgmttest.FaultThrottle, 3), args: svc, code: 0, minReq: 7, maxReq: 7, web: 1},
-		{name: "service: 307 redirect", faults: n(mgmttest.FaultRedirect, 3), args: svc, code: 0, minReq: 7, maxReq: 7, web: 1},
+		{name: "service: connection resets", faults: n(emulator.FaultReset, 3), args: svc, code: 0, minReq: 7, maxReq: 7, web: 1},
+		{name: "service: 500 InternalError", faults: n(emulator.FaultInternalError, 3), args: svc, code: 0, minReq: 7, maxReq: 7, web: 1},
+		{name: "service: 503 TooManyRequests", faults: n(emulator.FaultThrottle, 3), args: svc, code: 0, minReq: 7, maxReq: 7, web: 1},
+		{name: "service: 307 redirect", faults: n(emulator.FaultRedirect, 3), args: svc, code: 0, minReq: 7, maxReq: 7, web: 1},
 		{name: "service: answer lost after the POST", edit: losing(1, isPost), args: svc, code: 0, minReq: 5, maxReq: 6, web: 1},
-		{name: "service: operation InProgress forever", cfg: func(c *mgmttest.Config) { c.OperationDelay = time.Hour },
+		{name: "service: operation InProgress forever", cfg: func(c *azure.Config) { c.OperationDelay = time.Hour },
 			args: append(svc, "--timeout", "2s"), code: 6, stderr: "still in progress", minReq: 3, maxReq: 2 + 2000/10 + 1, web: 0, maxTime: 5 * time.Second},
-		{name: "service: throttled while polling", cfg: func(c *mgmttest.Config) { c.OperationDelay = time.Hour },
+		{name: "service: throttled while polling", cfg: func(c *azure.Config) { c.OperationDelay = time.Hour },
 			args: append(svc, "--timeout", "30s"), code: 6, stderr: "TooManyRequests", minReq: 3, maxReq: 40, web: 0},
 
 		// API Management through ARM: GET (404), PUT (201).
-		{name: "apim: 429 with Retry-After", faults: n(mgmttest.FaultThrottle, 1), args: apim, code: 0, minReq: 3, maxReq: 3, apim: 1, maxTime: 10 * time.Second},
-		{name: "apim: 500", faults: n(mgmttest.FaultInternalError, 2), args: apim, code: 0, minReq: 4, maxReq: 4, apim: 1},
-		{name: "apim: connection resets", faults: n(mgmttest.FaultReset, 2), args: apim, code: 0, minReq: 4, maxReq: 4, apim: 1},
+		{name: "apim: 429 with Retry-After", faults: n(emulator.FaultThrottle, 1), args: apim, code: 0, minReq: 3, maxReq: 3, apim: 1, maxTime: 10 * time.Second},
+		{name: "apim: 500", faults: n(emulator.FaultInternalError, 2), args: apim, code: 0, minReq: 4, maxReq: 4, apim: 1},
+		{name: "apim: connection resets", faults: n(emulator.FaultReset, 2), args: apim, code: 0, minReq: 4, maxReq: 4, apim: 1},
 		{name: "apim: answer lost after the PUT", edit: losingARM(1, func(r *http.Request) bool { return r.Method == http.MethodPut }), args: apim, code: 0, minReq: 4, maxReq: 4, apim: 1},
-		{name: "apim: 307 redirect", faults: n(mgmttest.FaultRedirect, 2), args: apim, code: 0, minReq: 4, maxReq: 4, apim: 1},
-		{name: "apim: 500 beyond the retries", faults: n(mgmttest.FaultInternalError, 50), args: append(apim, "--retries", "1"), code: 6, stderr: "500", minReq: 2, maxReq: 2, apim: 0},
+		{name: "apim: 307 redirect", faults: n(emulator.FaultRedirect, 2), args: apim, code: 0, minReq: 4, maxReq: 4, apim: 1},
+		{name: "apim: 500 beyond the retries", faults: n(emulator.FaultInternalError, 50), args: append(apim, "--retries", "1"), code: 6, stderr: "500", minReq: 2, maxReq: 2, apim: 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,13 +191,13 @@ func TestFaultInjection(t *testing.T) {
 			if wantMgmt == 0 {
 				wantMgmt = 1 // the trusted one
 			}
-			if got := emu.srv.ManagementCertificates(); len(got) != wantMgmt {
+			if got := emu.srv.ASM.ManagementCertificates(); len(got) != wantMgmt {
 				t.Errorf("management certificates %v, want %d", got, wantMgmt)
 			}
-			if got := emu.srv.ServiceCertificates("web"); len(got) != tc.web {
+			if got := emu.srv.ASM.ServiceCertificates("web"); len(got) != tc.web {
 				t.Errorf("certificates of web %v, want %d", got, tc.web)
 			}
-			if got := emu.srv.APIMCertificates("rg-api", "contoso-apim"); len(got) != tc.apim {
+			if got := emu.srv.APIM.Certificates("rg-api", "contoso-apim"); len(got) != tc.apim {
 				t.Errorf("API Management certificates %v, want %d", got, tc.apim)
 			}
 			if after := dirManifest(t, wd); after != before {
@@ -209,7 +210,7 @@ func TestFaultInjection(t *testing.T) {
 // throttleAfterAccepted makes the emulator throttle every request after the
 // service-certificate POST was accepted, so that polling never gets an
 // answer.
-func throttleAfterAccepted(srv *mgmttest.Server) func(*cmdutil.Factory) {
+func throttleAfterAccepted(srv *azure.Emulator) func(*cmdutil.Factory) {
 	return func(f *cmdutil.Factory) {
 		prev := f.MgmtOptions
 		f.MgmtOptions = func(o *mgmtclient.Options) {
@@ -218,7 +219,7 @@ func throttleAfterAccepted(srv *mgmttest.Server) func(*cmdutil.Factory) {
 			o.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				resp, err := next.RoundTrip(r)
 				if err == nil && r.Method == http.MethodPost && resp.StatusCode == http.StatusAccepted {
-					srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 1000})
+					srv.Inject(emulator.Fault{Kind: emulator.FaultThrottle, Count: 1000})
 				}
 				return resp, err
 			})}
@@ -230,7 +231,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func requestSummary(reqs []mgmttest.Request) string {
+func requestSummary(reqs []emulator.Request) string {
 	var parts []string
 	for _, r := range reqs {
 		p := r.Path
@@ -258,9 +259,9 @@ func TestServerStopsDuringUpload(t *testing.T) {
 	t.Chdir(wd)
 	state := filepath.Join(t.TempDir(), "state.json")
 	var stopOnce sync.Once
-	var srv *mgmttest.Server
+	var srv *azure.Emulator
 	stopped := make(chan struct{})
-	cfg := mgmttest.Config{
+	cfg := azure.Config{
 		Trust: []*x509.Certificate{fx.mgmtCert}, Services: []string{"web"}, StatePath: state,
 		OperationDelay: 200 * time.Millisecond,
 		Logf: func(format string, args ...any) {
@@ -276,7 +277,7 @@ func TestServerStopsDuringUpload(t *testing.T) {
 		},
 	}
 	var err error
-	srv, err = mgmttest.NewUnstartedServer(cfg)
+	srv, err = azure.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +293,7 @@ func TestServerStopsDuringUpload(t *testing.T) {
 		t.Errorf("exit %d, want 6; stderr:\n%s", r.code, r.stderr)
 	}
 	checkErrorLines(t, r.stderr)
-	if got := srv.ServiceCertificates("web"); len(got) != 0 {
+	if got := srv.ASM.ServiceCertificates("web"); len(got) != 0 {
 		t.Errorf("the stopped emulator holds %v, want nothing half-made", got)
 	}
 	if n := len(srv.Requests()); n != 2 {
@@ -302,7 +303,7 @@ func TestServerStopsDuringUpload(t *testing.T) {
 	// Restart on the same address from the state file; rerun.
 	cfg.Logf = nil
 	cfg.Listen = strings.TrimPrefix(srv.URL, "https://")
-	again, err := mgmttest.NewUnstartedServer(cfg)
+	again, err := azure.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +311,7 @@ func TestServerStopsDuringUpload(t *testing.T) {
 		t.Skipf("cannot listen on the same port again: %v", err)
 	}
 	t.Cleanup(func() { _ = again.Close() })
-	if got := again.ServiceCertificates("web"); len(got) != 0 {
+	if got := again.ASM.ServiceCertificates("web"); len(got) != 0 {
 		t.Errorf("after the restart the service holds %v, want nothing", got)
 	}
 	r = invoke(t, args, nil, emulatorEnv(t, fx, again), nil)
@@ -318,7 +319,7 @@ func TestServerStopsDuringUpload(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "uploaded (cloud service web)") {
 		t.Errorf("rerun: exit %d, stdout %q, stderr %q; want 0 and uploaded", r.code, r.stdout, r.stderr)
 	}
-	if got := again.ServiceCertificates("web"); len(got) != 1 {
+	if got := again.ASM.ServiceCertificates("web"); len(got) != 1 {
 		t.Errorf("after the rerun the service holds %v, want exactly one", got)
 	}
 	if names := dirNames(t, wd); len(names) != 0 {
@@ -338,7 +339,7 @@ func TestServerStopsDuringRegister(t *testing.T) {
 	fx := reliabilityFixtures(t)
 	t.Chdir(t.TempDir())
 	emu := startRelEmulator(t, fx, nil)
-	emu.srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultDelay, Delay: time.Minute})
+	emu.srv.Inject(emulator.Fault{Kind: emulator.FaultDelay, Delay: time.Minute})
 	go func() {
 		// Stop once the POST is held.
 		for len(emu.srv.Requests()) == 0 {
@@ -353,14 +354,14 @@ func TestServerStopsDuringRegister(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "registered") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 0, registered", r.code, r.stdout, r.stderr)
 	}
-	if n := len(emu.srv.ManagementCertificates()); n != 2 {
+	if n := len(emu.srv.ASM.ManagementCertificates()); n != 2 {
 		t.Errorf("%d management certificates, want 2", n)
 	}
 	r = invoke(t, []string{"upload", fx.path("site.cer"), "--timeout", "5s", "--retries", "1"}, nil, emu.env, nil)
 	if r.code != cmdutil.ExitAzureUnreachable {
 		t.Errorf("against the stopped emulator: exit %d, want 6; stderr %q", r.code, r.stderr)
 	}
-	if n := len(emu.srv.ManagementCertificates()); n != 2 {
+	if n := len(emu.srv.ASM.ManagementCertificates()); n != 2 {
 		t.Errorf("%d management certificates after the failed rerun, want 2", n)
 	}
 }

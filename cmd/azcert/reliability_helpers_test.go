@@ -26,8 +26,9 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // This file holds what the reliability tests (bad inputs, faults, file
@@ -339,26 +340,26 @@ func billionLaughs(root, body string) []byte {
 // certificate, with a cloud service "web" and an API Management service
 // "rg-api/contoso-apim", and the environment that points azcert at it.
 type relEmulator struct {
-	srv *mgmttest.Server
+	srv *azure.Emulator
 	env map[string]string
 }
 
-func startRelEmulator(t *testing.T, fx *relFixtures, edit func(*mgmttest.Config)) *relEmulator {
+func startRelEmulator(t *testing.T, fx *relFixtures, edit func(*azure.Config)) *relEmulator {
 	t.Helper()
-	cfg := mgmttest.Config{
+	cfg := azure.Config{
 		Trust: []*x509.Certificate{fx.mgmtCert}, Services: []string{"web"},
 		APIMServices: []string{"rg-api/contoso-apim"},
 	}
 	if edit != nil {
 		edit(&cfg)
 	}
-	srv := mgmttest.NewServer(t, cfg)
+	srv := emulatortest.NewServer(t, cfg)
 	return &relEmulator{srv: srv, env: emulatorEnv(t, fx, srv)}
 }
 
 // emulatorEnv is the environment that points azcert at srv and
 // authenticates with the fixtures' management certificate.
-func emulatorEnv(t *testing.T, fx *relFixtures, srv *mgmttest.Server) map[string]string {
+func emulatorEnv(t *testing.T, fx *relFixtures, srv *azure.Emulator) map[string]string {
 	t.Helper()
 	ca := filepath.Join(t.TempDir(), "emulator-ca.pem")
 	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
@@ -371,7 +372,7 @@ func emulatorEnv(t *testing.T, fx *relFixtures, srv *mgmttest.Server) map[string
 		"AZCERT_AUTH_CERT":     fx.path("mgmt.pfx"),
 		"AZCERT_AUTH_PASSWORD": relPassword,
 		"AZCERT_ARM_ENDPOINT":  srv.URL,
-		"AZCERT_ACCESS_TOKEN":  srv.ARMToken(),
+		"AZCERT_ACCESS_TOKEN":  srv.APIM.Token(),
 		"RELPW":                relPassword,
 	}
 }

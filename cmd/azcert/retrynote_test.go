@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator"
 )
 
 // TestRetriesAreVisible: on a terminal each retry writes one stderr line
@@ -35,7 +35,7 @@ func TestRetriesAreVisible(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			emu.srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 10})
+			emu.srv.Inject(emulator.Fault{Kind: emulator.FaultThrottle, Count: 10})
 			r := invoke(t, tt.args, nil, emu.env, func(f *cmdutil.Factory) { f.IO.ErrTTY = tt.tty })
 			emu.srv.ClearFaults()
 			if r.code != cmdutil.ExitAzureUnreachable {

@@ -31,8 +31,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/export"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 func TestMain(m *testing.M) {
@@ -408,13 +409,13 @@ func cmdOldCert(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // emulators holds the emulator each running script started.
-var emulators sync.Map // *testscript.TestScript -> *mgmttest.Server
+var emulators sync.Map // *testscript.TestScript -> *azure.Emulator
 
 // emulator [--trust FILE]... [--service NAME]... [--max N] starts an
 // emulator in the test process and points azcert at it through
 // AZCERT_ENDPOINT, AZCERT_CA_FILE and AZCERT_SUBSCRIPTION.
 func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
-	cfg := mgmttest.Config{Listen: "127.0.0.1:0"}
+	cfg := azure.Config{Listen: "127.0.0.1:0"}
 	for i := 0; i < len(args); i++ {
 		if i+1 >= len(args) {
 			ts.Fatalf("emulator: %s needs a value", args[i])
@@ -435,7 +436,7 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		i++
 	}
-	srv, err := mgmttest.NewUnstartedServer(cfg)
+	srv, err := azure.New(cfg)
 	ts.Check(err)
 	ts.Check(srv.Start())
 	ts.Defer(func() { _ = srv.Close() })
@@ -447,23 +448,23 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("AZCERT_SUBSCRIPTION", srv.Subscription)
 	ts.Setenv("EMU_URL", srv.URL)
 	ts.Setenv("AZCERT_ARM_ENDPOINT", srv.URL)
-	ts.Setenv("EMU_TOKEN", srv.ARMToken())
+	ts.Setenv("EMU_TOKEN", srv.APIM.Token())
 }
 
-func scriptEmulator(ts *testscript.TestScript) *mgmttest.Server {
+func scriptEmulator(ts *testscript.TestScript) *azure.Emulator {
 	v, ok := emulators.Load(ts)
 	if !ok {
 		ts.Fatalf("no emulator running; start one with the emulator command")
 	}
-	return v.(*mgmttest.Server)
+	return v.(*azure.Emulator)
 }
 
-// fault SPEC injects a fault (mgmttest.ParseFault syntax) into the emulator.
+// fault SPEC injects a fault (emulator.ParseFault syntax) into the emulator.
 func cmdFault(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: fault SPEC")
 	}
-	f, err := mgmttest.ParseFault(args[0])
+	f, err := emulator.ParseFault(args[0])
 	ts.Check(err)
 	scriptEmulator(ts).Inject(f)
 }
@@ -477,7 +478,7 @@ func cmdAPIMCerts(ts *testscript.TestScript, neg bool, args []string) {
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
 	rg, svc, _ := strings.Cut(args[1], "/")
-	got := scriptEmulator(ts).APIMCertificates(rg, svc)
+	got := scriptEmulator(ts).APIM.Certificates(rg, svc)
 	if (len(got) == want) == neg {
 		ts.Fatalf("the emulator holds %d API Management certificates %v, want %d", len(got), got, want)
 	}
@@ -488,7 +489,7 @@ func cmdAPIMUse(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: apimuse RG/SERVICE ID BACKEND")
 	}
 	rg, svc, _ := strings.Cut(args[0], "/")
-	ts.Check(scriptEmulator(ts).UseAPIMCertificate(rg, svc, args[1], args[2]))
+	ts.Check(scriptEmulator(ts).APIM.UseCertificate(rg, svc, args[1], args[2]))
 }
 
 // emucerts N [SERVICE] asserts how many management certificates (or
@@ -500,9 +501,9 @@ func cmdEmuCerts(ts *testscript.TestScript, neg bool, args []string) {
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
 	srv := scriptEmulator(ts)
-	got := srv.ManagementCertificates()
+	got := srv.ASM.ManagementCertificates()
 	if len(args) == 2 {
-		got = srv.ServiceCertificates(args[1])
+		got = srv.ASM.ServiceCertificates(args[1])
 	}
 	if (len(got) == want) == neg {
 		ts.Fatalf("the emulator holds %d certificates %v, want %d", len(got), got, want)

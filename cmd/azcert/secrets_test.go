@@ -41,7 +41,7 @@ func TestNoSecretInOutput(t *testing.T) {
 		"the password":                 relPassword,
 		"the service key":              fx.keyMarker,
 		"the management key":           fx.mgmtKeyMarker,
-		"the ARM token":                emu.srv.ARMToken(),
+		"the ARM token":                emu.srv.APIM.Token(),
 		"the password (lower case)":    strings.ToLower(relPassword),
 		"the password without a dash":  strings.ReplaceAll(relPassword, "-", ""),
 		"the password, URL-style half": relPassword[:12],

@@ -20,7 +20,7 @@ import (
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator/azure"
 )
 
 // TestShowEscapesCertificateNames: a certificate whose subject and names
@@ -110,7 +110,7 @@ func TestListingsEscapeTextFromOutside(t *testing.T) {
 	fx := reliabilityFixtures(t)
 	t.Setenv("AZURE_TOKEN_CREDENTIALS", "dev")
 	cert, key := evilCert(t)
-	emu := startRelEmulator(t, fx, func(c *mgmttest.Config) { c.Trust = append(c.Trust, cert) })
+	emu := startRelEmulator(t, fx, func(c *azure.Config) { c.Trust = append(c.Trust, cert) })
 	wd := t.TempDir()
 	t.Chdir(wd)
 	pfx, err := gopkcs12.Modern.Encode(key, cert, nil, relPassword)

@@ -16,8 +16,9 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 	"github.com/azcert/azcert/pkg/export"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // handshakeMarks holds, per script, the emulator's handshake count at the
@@ -57,13 +58,13 @@ func cmdEmuHandshakes(ts *testscript.TestScript, neg bool, args []string) {
 // that trusts the first.
 type uploadFixture struct {
 	dir   string
-	srv   *mgmttest.Server
+	srv   *azure.Emulator
 	files []string
 	thumb []string
 	args  []string
 }
 
-func newUploadFixture(t *testing.T, n int, cfg mgmttest.Config) *uploadFixture {
+func newUploadFixture(t *testing.T, n int, cfg azure.Config) *uploadFixture {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -100,7 +101,7 @@ func newUploadFixture(t *testing.T, n int, cfg mgmttest.Config) *uploadFixture {
 		fx.thumb = append(fx.thumb, export.FormatThumbprint(export.Thumbprint(res.DER, export.SHA1), export.SHA1, export.FormatAzure))
 	}
 	cfg.Trust = append(cfg.Trust, admin.Cert)
-	fx.srv = mgmttest.NewServer(t, cfg)
+	fx.srv = emulatortest.NewServer(t, cfg)
 	ca := filepath.Join(fx.dir, "ca.pem")
 	if err := os.WriteFile(ca, fx.srv.CACertPEM(), 0o644); err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func (fx *uploadFixture) upload(t *testing.T, extra ...string) (code int, stdout
 
 // addRequests counts the Add Management Certificate requests per
 // thumbprint the emulator received.
-func addRequests(srv *mgmttest.Server) map[string]int {
+func addRequests(srv *azure.Emulator) map[string]int {
 	n := map[string]int{}
 	for _, r := range srv.Requests() {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/certificates") {
@@ -168,7 +169,7 @@ func TestUploadParallelReusesConnections(t *testing.T) {
 		{parallel: "", minHS: 1, maxHS: 4, defaultFlag: true}, // the default is 4
 	} {
 		t.Run("parallel="+tt.parallel, func(t *testing.T) {
-			fx := newUploadFixture(t, 20, mgmttest.Config{})
+			fx := newUploadFixture(t, 20, azure.Config{})
 			var extra []string
 			if !tt.defaultFlag {
 				extra = []string{"--parallel", tt.parallel}
@@ -187,7 +188,7 @@ func TestUploadParallelReusesConnections(t *testing.T) {
 					t.Errorf("%s (%s) was added %d times, want once", fx.files[i], tp, adds[tp])
 				}
 			}
-			if got := len(fx.srv.ManagementCertificates()); got != 21 {
+			if got := len(fx.srv.ASM.ManagementCertificates()); got != 21 {
 				t.Errorf("the emulator holds %d management certificates, want 21", got)
 			}
 			if tt.wantSequential {
@@ -212,7 +213,7 @@ func TestUploadParallelReusesConnections(t *testing.T) {
 				t.Fatalf("rerun exited %d: %s", code, stderr)
 			}
 			fx.wantLines(t, stdout, "already registered")
-			if got := len(fx.srv.ManagementCertificates()); got != 21 {
+			if got := len(fx.srv.ASM.ManagementCertificates()); got != 21 {
 				t.Errorf("after the rerun the emulator holds %d management certificates, want 21", got)
 			}
 			if d := fx.srv.Handshakes() - hs; d > tt.maxHS {
@@ -229,7 +230,7 @@ func TestUploadParallelFailure(t *testing.T) {
 	for _, parallel := range []string{"1", "4"} {
 		t.Run("parallel="+parallel, func(t *testing.T) {
 			// The limit of 6 holds the admin certificate and 5 more.
-			fx := newUploadFixture(t, 12, mgmttest.Config{MaxManagementCerts: 6})
+			fx := newUploadFixture(t, 12, azure.Config{MaxManagementCerts: 6})
 			code, stdout, stderr := fx.upload(t, "--parallel", parallel)
 			if code != cmdutil.ExitAzure {
 				t.Fatalf("exit %d, want %d; stderr %s", code, cmdutil.ExitAzure, stderr)

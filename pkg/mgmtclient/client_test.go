@@ -22,8 +22,10 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 var (
@@ -61,7 +63,7 @@ func tlsCert(c *x509.Certificate, k *rsa.PrivateKey) tls.Certificate {
 
 // newClient connects a client with the given certificate to srv, with
 // short retry delays.
-func newClient(t *testing.T, srv *mgmttest.Server, auth tls.Certificate, trace *bytes.Buffer) *mgmtclient.Client {
+func newClient(t *testing.T, srv *azure.Emulator, auth tls.Certificate, trace *bytes.Buffer) *mgmtclient.Client {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: mgmtclient.TLSConfig(auth, srv.CertPool())}}
 	t.Cleanup(hc.CloseIdleConnections)
@@ -81,13 +83,13 @@ func newClient(t *testing.T, srv *mgmttest.Server, auth tls.Certificate, trace *
 
 func TestAddManagementCertificateBody(t *testing.T) {
 	admin, adminKey := testCert(t, "admin", 0)
-	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}})
+	srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}})
 	c := newClient(t, srv, tlsCert(admin, adminKey), nil)
 	cert, _ := testCert(t, "deploy", 1)
 	if err := c.AddManagementCertificate(context.Background(), cert); err != nil {
 		t.Fatal(err)
 	}
-	var post *mgmttest.Request
+	var post *emulator.Request
 	for _, r := range srv.Requests() {
 		if r.Method == http.MethodPost {
 			post = &r
@@ -155,23 +157,23 @@ func TestRegisterIsIdempotentUnderRetries(t *testing.T) {
 	cert, _ := testCert(t, "deploy", 1)
 	tests := []struct {
 		name  string
-		fault mgmttest.Fault
+		fault emulator.Fault
 	}{
-		{"throttled twice", mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 2}},
-		{"internal error twice", mgmttest.Fault{Kind: mgmttest.FaultInternalError, Count: 2}},
-		{"connection reset twice", mgmttest.Fault{Kind: mgmttest.FaultReset, Count: 2}},
-		{"redirected", mgmttest.Fault{Kind: mgmttest.FaultRedirect, Count: 1}},
+		{"throttled twice", emulator.Fault{Kind: emulator.FaultThrottle, Count: 2}},
+		{"internal error twice", emulator.Fault{Kind: emulator.FaultInternalError, Count: 2}},
+		{"connection reset twice", emulator.Fault{Kind: emulator.FaultReset, Count: 2}},
+		{"redirected", emulator.Fault{Kind: emulator.FaultRedirect, Count: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}})
+			srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}})
 			c := newClient(t, srv, tlsCert(admin, adminKey), nil)
 			srv.Inject(tt.fault)
 			already, err := c.RegisterManagementCertificate(context.Background(), cert)
 			if err != nil || already {
 				t.Fatalf("RegisterManagementCertificate = %v, %v; want false, nil", already, err)
 			}
-			if got := len(srv.ManagementCertificates()); got != 2 {
+			if got := len(srv.ASM.ManagementCertificates()); got != 2 {
 				t.Errorf("registered certificates = %d, want 2 (no duplicate)", got)
 			}
 			if n := len(srv.Requests()); n > 4 {
@@ -189,7 +191,7 @@ func TestRegisterIsIdempotentUnderRetries(t *testing.T) {
 func TestErrors(t *testing.T) {
 	admin, adminKey := testCert(t, "admin", 0)
 	stranger, strangerKey := testCert(t, "stranger", 2)
-	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}, MaxManagementCerts: 1})
+	srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}, MaxManagementCerts: 1})
 	ctx := context.Background()
 
 	_, err := newClient(t, srv, tlsCert(stranger, strangerKey), nil).ListManagementCertificates(ctx)
@@ -212,7 +214,7 @@ func TestErrors(t *testing.T) {
 		t.Errorf("error %v carries no request id", err)
 	}
 
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultThrottle, Count: 100})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultThrottle, Count: 100})
 	_, err = c.ListManagementCertificates(ctx)
 	if !errors.As(err, &e) || !e.Temporary() || e.Code != "TooManyRequests" {
 		t.Errorf("throttled past the retries: err = %v, want a temporary 503 TooManyRequests", err)
@@ -221,7 +223,7 @@ func TestErrors(t *testing.T) {
 
 func TestUnreachable(t *testing.T) {
 	admin, adminKey := testCert(t, "admin", 0)
-	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}})
+	srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}})
 	c := newClient(t, srv, tlsCert(admin, adminKey), nil)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
@@ -237,7 +239,7 @@ func TestUnreachable(t *testing.T) {
 
 func TestServiceCertificateOperations(t *testing.T) {
 	admin, adminKey := testCert(t, "admin", 0)
-	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}, Services: []string{"web"}})
+	srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}, Services: []string{"web"}})
 	var trace bytes.Buffer
 	c := newClient(t, srv, tlsCert(admin, adminKey), &trace)
 	ctx := context.Background()
@@ -293,7 +295,7 @@ func TestServiceCertificateOperations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := srv.ServiceCertificates("web"); len(got) != 0 {
+	if got := srv.ASM.ServiceCertificates("web"); len(got) != 0 {
 		t.Errorf("after delete: %v", got)
 	}
 }
@@ -323,7 +325,7 @@ func TestListParsesRecordedShapes(t *testing.T) {
 		fmt.Fprint(w, body)
 	}))
 	defer ts.Close()
-	c, err := mgmtclient.New(mgmtclient.Options{Endpoint: ts.URL, Subscription: mgmttest.DefaultSubscription, HTTPClient: ts.Client()})
+	c, err := mgmtclient.New(mgmtclient.Options{Endpoint: ts.URL, Subscription: emulator.DefaultSubscription, HTTPClient: ts.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func TestListParsesRecordedShapes(t *testing.T) {
 
 func TestPublishSettings(t *testing.T) {
 	admin, adminKey := testCert(t, "publish-settings", 0)
-	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}})
+	srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}})
 	// As the portal made them: PKCS#12, empty password, legacy RC2.
 	blob, err := pkcs12.LegacyRC2.Encode(adminKey, admin, nil, "")
 	if err != nil {
@@ -473,7 +475,7 @@ func FuzzParsePublishSettings(f *testing.F) {
 // with an answer IsLimit recognises.
 func TestDefaultLimit(t *testing.T) {
 	admin, adminKey := testCert(t, "admin", 0)
-	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}})
+	srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}})
 	c := newClient(t, srv, tlsCert(admin, adminKey), nil)
 	ctx := context.Background()
 	for i := 1; i < 100; i++ {
@@ -487,7 +489,7 @@ func TestDefaultLimit(t *testing.T) {
 	if !mgmtclient.IsLimit(err) {
 		t.Errorf("the 101st certificate: err = %v, want a limit error", err)
 	}
-	if n := len(srv.ManagementCertificates()); n != 100 {
+	if n := len(srv.ASM.ManagementCertificates()); n != 100 {
 		t.Errorf("registered = %d, want 100", n)
 	}
 }

@@ -7,7 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 )
 
 // TestLimitConnections: concurrent calls share at most n kept-alive
@@ -32,7 +33,7 @@ func TestLimitConnections(t *testing.T) {
 		{"limit 1, 6 callers", 1, 6, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}})
+			srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}})
 			c := newClient(t, srv, tlsCert(admin, key), nil)
 			if tt.limit > 0 {
 				c.LimitConnections(tt.limit)
@@ -62,7 +63,7 @@ func TestLimitConnections(t *testing.T) {
 			for err := range errs {
 				t.Error(err)
 			}
-			if got := len(srv.ManagementCertificates()); got != len(certs)+1 {
+			if got := len(srv.ASM.ManagementCertificates()); got != len(certs)+1 {
 				t.Errorf("%d certificates registered, want %d", got, len(certs)+1)
 			}
 			if hs := srv.Handshakes(); hs < 1 || hs > tt.maxHS {

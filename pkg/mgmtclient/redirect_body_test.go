@@ -5,7 +5,9 @@ import (
 	"crypto/x509"
 	"testing"
 
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 )
 
 // TestRedirectedPostKeepsItsBody: a POST answered by 307 (three times in a
@@ -17,8 +19,8 @@ import (
 // and extra requests.
 func TestRedirectedPostKeepsItsBody(t *testing.T) {
 	admin, adminKey := testCert(t, "admin", 0)
-	srv := mgmttest.NewServer(t, mgmttest.Config{Trust: []*x509.Certificate{admin}})
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultRedirect, Count: 3})
+	srv := emulatortest.NewServer(t, azure.Config{Trust: []*x509.Certificate{admin}})
+	srv.Inject(emulator.Fault{Kind: emulator.FaultRedirect, Count: 3})
 	c := newClient(t, srv, tlsCert(admin, adminKey), nil)
 	cert, _ := testCert(t, "deploy", 1)
 	if err := c.AddManagementCertificate(context.Background(), cert); err != nil {

@@ -1,4 +1,4 @@
-package mgmttest_test
+package emulator_test
 
 import (
 	"bytes"
@@ -14,43 +14,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
-func startServer(t *testing.T, cfg mgmttest.Config) *mgmttest.Server {
-	t.Helper()
-	srv, err := mgmttest.NewUnstartedServer(cfg)
-	if err != nil {
-		t.Fatalf("NewUnstartedServer: %v", err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	return srv
-}
-
 func TestStateRoundTrip(t *testing.T) {
-	f := testFixture(t)
+	f := emutest.Certs(t)
 	path := filepath.Join(t.TempDir(), "state.json")
-	clk := newClock()
-	srv := startServer(t, mgmttest.Config{StatePath: path, Subscription: "my-sub", Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: clk.Now})
+	clk := emutest.NewClock()
+	srv := emutest.StartServer(t, azure.Config{StatePath: path, Subscription: "my-sub", Trust: []*x509.Certificate{f.Admin.Cert}, Services: []string{"web"}, Now: clk.Now})
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("after Start, the state file: %v", err)
 	}
-	c := client(t, srv, f.admin)
+	c := emutest.Client(t, srv, f.Admin)
 	clk.Advance(time.Hour)
-	wantStatus(t, "POST management", call(t, c, http.MethodPost, certsURL(srv), marshal(t, addBody(f.certs[0])), version), http.StatusCreated)
-	id := addService(t, c, srv, "web", mgmtclient.CertificateFile{Data: b64(f.site.DER), Format: "cer"})
-	poll(t, c, srv, id)
-	poll(t, c, srv, id)
-	before := call(t, c, http.MethodGet, certsURL(srv), nil, version).body
+	emutest.WantStatus(t, "POST management", emutest.Call(t, c, http.MethodPost, emutest.CertsURL(srv), emutest.Marshal(t, emutest.AddBody(f.Certs[0])), emutest.Version), http.StatusCreated)
+	id := emutest.AddService(t, c, srv, "web", mgmtclient.CertificateFile{Data: emutest.B64(f.Site.DER), Format: "cer"})
+	emutest.Poll(t, c, srv, id)
+	emutest.Poll(t, c, srv, id)
+	before := emutest.Call(t, c, http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version).Body
 	// Every change is saved at once, before Close.
 	saved, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(saved, []byte(thumb(f.site.DER))) || !bytes.Contains(saved, []byte(thumb(f.certs[0].DER))) {
+	if !bytes.Contains(saved, []byte(emutest.Thumb(f.Site.DER))) || !bytes.Contains(saved, []byte(emutest.Thumb(f.Certs[0].DER))) {
 		t.Errorf("the state file lacks a certificate before Close:\n%s", saved)
 	}
 	if err := srv.Close(); err != nil {
@@ -69,18 +59,18 @@ func TestStateRoundTrip(t *testing.T) {
 
 	// Restart with no Trust, no Services and no Subscription: all come
 	// from the state file.
-	srv2 := startServer(t, mgmttest.Config{StatePath: path, Now: clk.Now})
+	srv2 := emutest.StartServer(t, azure.Config{StatePath: path, Now: clk.Now})
 	defer srv2.Close()
 	if srv2.Subscription != "my-sub" {
 		t.Errorf("Subscription after restart = %q, want my-sub", srv2.Subscription)
 	}
-	if got, want := srv2.ManagementCertificates(), sorted(thumb(f.admin.DER), thumb(f.certs[0].DER)); !slices.Equal(got, want) {
+	if got, want := srv2.ASM.ManagementCertificates(), emutest.Sorted(emutest.Thumb(f.Admin.DER), emutest.Thumb(f.Certs[0].DER)); !slices.Equal(got, want) {
 		t.Errorf("ManagementCertificates after restart = %v, want %v", got, want)
 	}
-	if got := srv2.ServiceCertificates("web"); !slices.Equal(got, []string{thumb(f.site.DER)}) {
+	if got := srv2.ASM.ServiceCertificates("web"); !slices.Equal(got, []string{emutest.Thumb(f.Site.DER)}) {
 		t.Errorf("ServiceCertificates(web) after restart = %v, want the site certificate", got)
 	}
-	after := call(t, client(t, srv2, f.admin), http.MethodGet, certsURL(srv2), nil, version).body
+	after := emutest.Call(t, emutest.Client(t, srv2, f.Admin), http.MethodGet, emutest.CertsURL(srv2), nil, emutest.Version).Body
 	if !bytes.Equal(before, after) {
 		t.Errorf("list after restart =\n%s\nwant (Created kept)\n%s", after, before)
 	}
@@ -88,7 +78,7 @@ func TestStateRoundTrip(t *testing.T) {
 
 func TestStateMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.json")
-	srv := startServer(t, mgmttest.Config{StatePath: path})
+	srv := emutest.StartServer(t, azure.Config{StatePath: path})
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,19 +87,19 @@ func TestStateMissingFile(t *testing.T) {
 		t.Fatalf("the state file was not created: %v", err)
 	}
 	var v map[string]any
-	if err := json.Unmarshal(data, &v); err != nil || v["subscription"] != mgmttest.DefaultSubscription {
+	if err := json.Unmarshal(data, &v); err != nil || v["subscription"] != emulator.DefaultSubscription {
 		t.Errorf("state file = %s (%v), want JSON with the default subscription", data, err)
 	}
 }
 
 func TestStateErrors(t *testing.T) {
-	f := testFixture(t)
+	f := emutest.Certs(t)
 	valid := func(edit func(m map[string]any)) string {
 		m := map[string]any{
 			"version":      1,
-			"subscription": mgmttest.DefaultSubscription,
+			"subscription": emulator.DefaultSubscription,
 			"managementCertificates": []any{
-				map[string]any{"thumbprint": thumb(f.admin.DER), "data": b64(f.admin.DER), "created": fixedNow},
+				map[string]any{"thumbprint": emutest.Thumb(f.Admin.DER), "data": emutest.B64(f.Admin.DER), "created": emutest.FixedNow},
 			},
 			"services": []any{map[string]any{"name": "web", "certificates": []any{}}},
 		}
@@ -136,16 +126,16 @@ func TestStateErrors(t *testing.T) {
 		{name: "no version", content: valid(func(m map[string]any) { delete(m, "version") }), reason: "version 0"},
 		{name: "future version", content: valid(func(m map[string]any) { m["version"] = 2 }), reason: "version 2"},
 		{name: "no subscription", content: valid(func(m map[string]any) { m["subscription"] = "" }), reason: "subscription"},
-		{name: "certificate data", content: valid(mgmt(map[string]any{"thumbprint": "AA", "data": b64([]byte("junk"))})), reason: "management certificate 1"},
-		{name: "thumbprint mismatch", content: valid(mgmt(map[string]any{"thumbprint": thumb(f.certs[0].DER), "data": b64(f.admin.DER)})), reason: "does not match"},
-		{name: "ECDSA management certificate", content: valid(mgmt(map[string]any{"thumbprint": thumb(f.ecCert.Raw), "data": b64(f.ecCert.Raw)})), reason: "not RSA"},
+		{name: "certificate data", content: valid(mgmt(map[string]any{"thumbprint": "AA", "data": emutest.B64([]byte("junk"))})), reason: "management certificate 1"},
+		{name: "thumbprint mismatch", content: valid(mgmt(map[string]any{"thumbprint": emutest.Thumb(f.Certs[0].DER), "data": emutest.B64(f.Admin.DER)})), reason: "does not match"},
+		{name: "ECDSA management certificate", content: valid(mgmt(map[string]any{"thumbprint": emutest.Thumb(f.ECCert.Raw), "data": emutest.B64(f.ECCert.Raw)})), reason: "not RSA"},
 		{name: "duplicate service", content: valid(func(m map[string]any) {
 			m["services"] = []any{map[string]any{"name": "web"}, map[string]any{"name": "WEB"}}
 		}), reason: "listed twice"},
 		{name: "bad service certificate", content: valid(func(m map[string]any) {
 			m["services"] = []any{map[string]any{"name": "web", "certificates": []any{map[string]any{"thumbprint": "x", "data": "AAAA"}}}}
 		}), reason: "hosted service web"},
-		{name: "another subscription", content: valid(nil), subscription: "other-sub", reason: "holds subscription " + mgmttest.DefaultSubscription},
+		{name: "another subscription", content: valid(nil), subscription: "other-sub", reason: "holds subscription " + emulator.DefaultSubscription},
 		{name: "a directory", reason: "cannot read it"},
 	}
 	for _, tt := range tests {
@@ -159,13 +149,13 @@ func TestStateErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			before, _ := os.Stat(path)
-			srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{StatePath: path, Subscription: tt.subscription, Trust: []*x509.Certificate{f.certs[1].Cert}})
-			var se *mgmttest.StateError
+			srv, err := azure.New(azure.Config{StatePath: path, Subscription: tt.subscription, Trust: []*x509.Certificate{f.Certs[1].Cert}})
+			var se *emulator.StateError
 			if !errors.As(err, &se) {
 				if srv != nil {
 					srv.Close()
 				}
-				t.Fatalf("NewUnstartedServer(%s) error = %v, want a *StateError", tt.name, err)
+				t.Fatalf("azure.New(%s) error = %v, want a *StateError", tt.name, err)
 			}
 			if se.Path != path || !strings.Contains(err.Error(), tt.reason) || !strings.Contains(err.Error(), path) {
 				t.Errorf("error = %q (path %q), want the path and %q", err, se.Path, tt.reason)
@@ -186,25 +176,25 @@ func TestStateErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte(valid(nil)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mgmttest.NewUnstartedServer(mgmttest.Config{StatePath: path}); err != nil {
-		t.Errorf("NewUnstartedServer(valid state) = %v", err)
+	if _, err := azure.New(azure.Config{StatePath: path}); err != nil {
+		t.Errorf("azure.New(valid state) = %v", err)
 	}
 }
 
 func TestCloseIsGraceful(t *testing.T) {
-	f := testFixture(t)
+	f := emutest.Certs(t)
 	l := newLogs()
 	path := filepath.Join(t.TempDir(), "state.json")
-	srv := startServer(t, mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, StatePath: path, Logf: l.Logf})
-	c := client(t, srv, f.admin)
+	srv := emutest.StartServer(t, azure.Config{Trust: []*x509.Certificate{f.Admin.Cert}, StatePath: path, Logf: l.Logf})
+	c := emutest.Client(t, srv, f.Admin)
 	// A request held in flight by a long delay fault.
-	srv.Inject(mgmttest.Fault{Kind: mgmttest.FaultDelay, Delay: time.Hour})
-	done := make(chan response, 1)
+	srv.Inject(emulator.Fault{Kind: emulator.FaultDelay, Delay: time.Hour})
+	done := make(chan emutest.Response, 1)
 	go func() {
-		r, err := send(context.Background(), c, http.MethodPost, certsURL(srv), marshal(t, addBody(f.certs[0])), version)
+		r, err := emutest.Send(context.Background(), c, http.MethodPost, emutest.CertsURL(srv), emutest.Marshal(t, emutest.AddBody(f.Certs[0])), emutest.Version)
 		if err != nil {
 			t.Errorf("the request in flight failed: %v", err)
-			r = &response{}
+			r = &emutest.Response{}
 		}
 		done <- *r
 	}()
@@ -214,15 +204,15 @@ func TestCloseIsGraceful(t *testing.T) {
 	}
 	// The request in flight was answered, not dropped: closing ended its
 	// delay and it completed.
-	wantStatus(t, "the request in flight", <-done, http.StatusCreated)
+	emutest.WantStatus(t, "the request in flight", <-done, http.StatusCreated)
 	l.wait(t, "server closing")
 	// Its effect was saved.
 	data, err := os.ReadFile(path)
-	if err != nil || !bytes.Contains(data, []byte(thumb(f.certs[0].DER))) {
+	if err != nil || !bytes.Contains(data, []byte(emutest.Thumb(f.Certs[0].DER))) {
 		t.Errorf("state after Close = %s, %v; want the certificate added in flight", data, err)
 	}
 	// No new connections.
-	if _, err := send(context.Background(), client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version); err == nil {
+	if _, err := emutest.Send(context.Background(), emutest.Client(t, srv, f.Admin), http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version); err == nil {
 		t.Error("a request after Close succeeded")
 	}
 	if err := srv.Close(); err != nil {
@@ -234,18 +224,53 @@ func TestCloseIsGraceful(t *testing.T) {
 }
 
 func TestShutdownWithEndedContext(t *testing.T) {
-	f := testFixture(t)
+	f := emutest.Certs(t)
 	path := filepath.Join(t.TempDir(), "state.json")
-	srv := startServer(t, mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, StatePath: path})
+	srv := emutest.StartServer(t, azure.Config{Trust: []*x509.Certificate{f.Admin.Cert}, StatePath: path})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		t.Errorf("Shutdown(ended context) = %v, want nil or context.Canceled", err)
 	}
-	if _, err := send(context.Background(), client(t, srv, f.admin), http.MethodGet, certsURL(srv), nil, version); err == nil {
+	if _, err := emutest.Send(context.Background(), emutest.Client(t, srv, f.Admin), http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version); err == nil {
 		t.Error("a request after Shutdown succeeded")
 	}
-	if data, err := os.ReadFile(path); err != nil || !bytes.Contains(data, []byte(thumb(f.admin.DER))) {
+	if data, err := os.ReadFile(path); err != nil || !bytes.Contains(data, []byte(emutest.Thumb(f.Admin.DER))) {
 		t.Errorf("state after Shutdown = %s, %v; want it saved", data, err)
+	}
+}
+
+// TestStateMembersMatchLikeStructFields: the state file is read member by
+// member, each service its own, but as encoding/json read it into one
+// struct before: member names match without regard to case, the last of
+// repeated members wins, and a type error names the member.
+func TestStateMembersMatchLikeStructFields(t *testing.T) {
+	sub := `"subscription": "` + emulator.DefaultSubscription + `"`
+	tests := []struct {
+		name, content, err string
+	}{
+		{name: "names in another case", content: `{"Version": 1, "SUBSCRIPTION": "` + emulator.DefaultSubscription + `", "ManagementCertificates": [], "apimservices": []}`},
+		{name: "repeated member", content: `{"version": 2, ` + sub + `, "version": 1}`},
+		{name: "repeated member, last wins", content: `{"version": 1, ` + sub + `, "version": 2}`, err: "format version 2"},
+		{name: "type of a member", content: `{"version": "1", ` + sub + `}`, err: "Go struct field stateFile.version of type int"},
+		{name: "type within a member", content: `{"version": 1, ` + sub + `, "services": [{"name": 7}]}`, err: "Go struct field stateService.services.name of type string"},
+		{name: "unknown member", content: `{"version": 1, ` + sub + `, "keyVaults": []}`, err: `unknown field "keyVaults"`},
+		{name: "not an object", content: `[]`, err: "cannot unmarshal array"},
+		{name: "null", content: `null`, err: "format version 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := azure.New(azure.Config{StatePath: path})
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("azure.New(%s) = %v, want it to load", tt.content, err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("azure.New(%s) = %v, want an error containing %q", tt.content, err, tt.err)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package mgmttest_test
+package asm_test
 
 import (
 	"bytes"
@@ -9,8 +9,10 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // TestNestedBodyBounded: a 4 MB request body of nested elements (the most
@@ -19,20 +21,20 @@ import (
 // allocated about 265 MiB (encoding/xml keeps a stack entry per open
 // element).
 func TestNestedBodyBounded(t *testing.T) {
-	fx := testFixture(t)
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{Trust: []*x509.Certificate{fx.admin.Cert}})
+	fx := emutest.Certs(t)
+	srv, err := azure.New(azure.Config{Trust: []*x509.Certificate{fx.Admin.Cert}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
 	var b bytes.Buffer
 	b.WriteString(`<SubscriptionCertificate xmlns="http://schemas.microsoft.com/windowsazure">`)
-	for b.Len() < mgmttest.MaxBodySize-10 {
+	for b.Len() < emulator.MaxBodySize-10 {
 		b.WriteString("<a>")
 	}
 	req := httptest.NewRequest(http.MethodPost, "/"+srv.Subscription+"/certificates", bytes.NewReader(b.Bytes()))
 	req.Header.Set("x-ms-version", mgmtclient.APIVersion)
-	req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{fx.admin.Cert}}
+	req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{fx.Admin.Cert}}
 	rec := httptest.NewRecorder()
 	var before, after runtime.MemStats
 	runtime.GC()

@@ -1,4 +1,4 @@
-package mgmttest_test
+package asm_test
 
 import (
 	"bytes"
@@ -10,9 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // FuzzHandlerBodies posts arbitrary bodies to the two POST endpoints through
@@ -20,24 +21,24 @@ import (
 // and that an accepted service certificate's operation ends Succeeded or
 // Failed.
 func FuzzHandlerBodies(f *testing.F) {
-	fx := testFixture(f)
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{Trust: []*x509.Certificate{fx.admin.Cert}, Services: []string{"web"}})
+	fx := emutest.Certs(f)
+	srv, err := azure.New(azure.Config{Trust: []*x509.Certificate{fx.Admin.Cert}, Services: []string{"web"}})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { srv.Close() })
-	pfx, err := export.EncodePFX(fx.site.Key, fx.site.Cert, nil, export.PFXOptions{Password: "pw"})
+	pfx, err := export.EncodePFX(fx.Site.Key, fx.Site.Cert, nil, export.PFXOptions{Password: "pw"})
 	if err != nil {
 		f.Fatal(err)
 	}
-	mgmt := marshal(f, addBody(fx.certs[0]))
+	mgmt := emutest.Marshal(f, emutest.AddBody(fx.Certs[0]))
 	for _, seed := range [][]byte{
 		mgmt,
 		mgmt[:len(mgmt)/2],
-		marshal(f, mgmtclient.CertificateFile{Data: b64(pfx), Format: "pfx", Password: "pw"}),
-		marshal(f, mgmtclient.CertificateFile{Data: b64(pfx), Format: "pfx", Password: "wrong"}),
-		marshal(f, mgmtclient.CertificateFile{Data: b64(fx.site.DER), Format: "cer"}),
-		marshal(f, mgmtclient.CertificateFile{Data: "AAAA", Format: "cer"}),
+		emutest.Marshal(f, mgmtclient.CertificateFile{Data: emutest.B64(pfx), Format: "pfx", Password: "pw"}),
+		emutest.Marshal(f, mgmtclient.CertificateFile{Data: emutest.B64(pfx), Format: "pfx", Password: "wrong"}),
+		emutest.Marshal(f, mgmtclient.CertificateFile{Data: emutest.B64(fx.Site.DER), Format: "cer"}),
+		emutest.Marshal(f, mgmtclient.CertificateFile{Data: "AAAA", Format: "cer"}),
 		[]byte(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><CertificateFile xmlns="` + mgmtclient.Namespace + `"><Data>&a;</Data></CertificateFile>`),
 		[]byte(strings.Repeat("<a>", 1000)),
 		{},
@@ -51,7 +52,7 @@ func FuzzHandlerBodies(f *testing.F) {
 		req := httptest.NewRequest(method, path, bytes.NewReader(body))
 		req.Header.Set("x-ms-version", mgmtclient.APIVersion)
 		req.Header.Set("Content-Type", "application/xml")
-		req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{fx.admin.Cert}}
+		req.TLS = &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{fx.Admin.Cert}}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec

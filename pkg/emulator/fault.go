@@ -1,4 +1,4 @@
-package mgmttest
+package emulator
 
 import (
 	"fmt"
@@ -13,6 +13,9 @@ import (
 type FaultKind string
 
 // The faults a Server can inject. The names are the ones ParseFault reads.
+// Throttling, internal errors and redirects are answered by the service
+// that owns the request (Service.WriteFault), in its API's format; the
+// answers described here are those of packages asm and apim.
 const (
 	// FaultThrottle answers a classic request with 503, Code
 	// TooManyRequests and no Retry-After header, as the real service
@@ -156,35 +159,21 @@ func (s *Server) nextFault() (Fault, bool) {
 }
 
 // applyFault carries out f and reports whether the request is finished
-// (answered, or its connection closed); a finished delay is not. arm says
-// whether to answer as ARM (JSON) or the classic API (XML).
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, arm bool) (done bool) {
-	switch {
-	case f.Kind == FaultThrottle && arm:
-		// ARM throttles with 429 and Retry-After (DESIGN.md section 3.2).
-		w.Header().Set("Retry-After", "1")
-		writeARMError(w, http.StatusTooManyRequests, "TooManyRequests", "Rate limit is exceeded. Try again in 1 seconds.")
-	case f.Kind == FaultThrottle:
-		// Recorded real traffic (DESIGN.md section 3): throttling came as
-		// 503, not 429, and without Retry-After.
-		writeError(w, http.StatusServiceUnavailable, "TooManyRequests", "Too many requests received. Retry after some time.")
-	case f.Kind == FaultInternalError && arm:
-		writeARMError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error. Please retry the request.")
-	case f.Kind == FaultInternalError:
-		writeError(w, http.StatusInternalServerError, "InternalError", "The server encountered an internal error. Please retry the request.")
-	case f.Kind == FaultRedirect:
+// (answered, or its connection closed); a finished delay is not. svc, the
+// service that owns the request, writes the answers of its API.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, svc Service) (done bool) {
+	switch f.Kind {
+	case FaultThrottle, FaultInternalError:
+		svc.WriteFault(w, r, f.Kind, "")
+	case FaultRedirect:
 		loc := f.Location
 		if loc == "" {
 			loc = s.base(r) + r.URL.RequestURI()
 		}
 		w.Header().Set("Location", loc)
-		if arm {
-			writeARMError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+loc+".")
-		} else {
-			writeError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+loc+".")
-		}
-	case f.Kind == FaultReset:
-		s.logf("mgmttest: fault reset: closing the connection of %s %s", r.Method, r.URL.Path)
+		svc.WriteFault(w, r, f.Kind, loc)
+	case FaultReset:
+		s.logf("emulator: fault reset: closing the connection of %s %s", r.Method, r.URL.Path)
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			// Not hijackable (HTTP/2, a recorder): abort the response,
@@ -192,16 +181,16 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, arm
 			panic(http.ErrAbortHandler)
 		}
 		conn.Close()
-	case f.Kind == FaultDelay:
-		s.logf("mgmttest: fault delay: holding %s %s for %s", r.Method, r.URL.Path, f.Delay)
+	case FaultDelay:
+		s.logf("emulator: fault delay: holding %s %s for %s", r.Method, r.URL.Path, f.Delay)
 		timer := time.NewTimer(f.Delay)
 		defer timer.Stop()
 		select {
 		case <-timer.C:
 		case <-s.closing:
-			s.logf("mgmttest: fault delay: server closing, answering %s %s now", r.Method, r.URL.Path)
+			s.logf("emulator: fault delay: server closing, answering %s %s now", r.Method, r.URL.Path)
 		case <-r.Context().Done():
-			s.logf("mgmttest: fault delay: %s %s cancelled: %v", r.Method, r.URL.Path, r.Context().Err())
+			s.logf("emulator: fault delay: %s %s cancelled: %v", r.Method, r.URL.Path, r.Context().Err())
 			// Drop the connection: returning would let net/http answer
 			// 200 with an empty body on a connection still open.
 			panic(http.ErrAbortHandler)
@@ -211,10 +200,4 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, arm
 		return false
 	}
 	return true
-}
-
-func (s *Server) logf(format string, args ...any) {
-	if s.cfg.Logf != nil {
-		s.cfg.Logf(format, args...)
-	}
 }

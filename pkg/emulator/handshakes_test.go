@@ -1,4 +1,4 @@
-package mgmttest_test
+package emulator_test
 
 import (
 	"crypto/tls"
@@ -6,30 +6,31 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 )
 
 // TestHandshakes: the server counts one TLS handshake per connection, not
 // per request, and counts handshakes that fail too.
 func TestHandshakes(t *testing.T) {
-	f := testFixture(t)
-	srv, _ := newServer(t, nil)
+	f := emutest.Certs(t)
+	srv, _ := emutest.NewServer(t, nil)
 	if n := srv.Handshakes(); n != 0 {
 		t.Fatalf("Handshakes() = %d before any connection, want 0", n)
 	}
-	keepAlive := client(t, srv, f.admin)
+	keepAlive := emutest.Client(t, srv, f.Admin)
 	for range 5 {
-		wantStatus(t, "list", call(t, keepAlive, http.MethodGet, certsURL(srv), nil, version), http.StatusOK)
+		emutest.WantStatus(t, "list", emutest.Call(t, keepAlive, http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version), http.StatusOK)
 	}
 	if n := srv.Handshakes(); n != 1 {
 		t.Errorf("Handshakes() = %d after 5 requests on one kept-alive connection, want 1", n)
 	}
 
-	tr := &http.Transport{TLSClientConfig: srv.ClientTLSConfig(tlsCert(f.admin)), DisableKeepAlives: true}
+	tr := &http.Transport{TLSClientConfig: srv.ClientTLSConfig(emutest.TLSCert(f.Admin)), DisableKeepAlives: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	noKeepAlive := &http.Client{Transport: tr}
 	for range 3 {
-		wantStatus(t, "list", call(t, noKeepAlive, http.MethodGet, certsURL(srv), nil, version), http.StatusOK)
+		emutest.WantStatus(t, "list", emutest.Call(t, noKeepAlive, http.MethodGet, emutest.CertsURL(srv), nil, emutest.Version), http.StatusOK)
 	}
 	if n := srv.Handshakes(); n != 4 {
 		t.Errorf("Handshakes() = %d after 3 more requests without keep-alive, want 4", n)
@@ -49,7 +50,7 @@ func TestHandshakes(t *testing.T) {
 
 // TestHandshakesUnstarted: a server that never listened served none.
 func TestHandshakesUnstarted(t *testing.T) {
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{})
+	srv, err := azure.New(azure.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,41 @@
-package mgmttest
+// Package asm emulates the certificate part of the Azure Service Management
+// API (the classic API) as a service of an emulator.Server, for package
+// mgmtclient and its users. The facts it follows are in the project's
+// DESIGN.md, section 3.
+//
+// It owns every path that is not Azure Resource Manager's (see
+// emulator.IsARMPath) and authorises each request by the SHA-1 thumbprint
+// of the client certificate against the management certificates
+// registered with the server's one subscription; a request without a
+// client certificate, or with an unregistered one, is answered 403
+// ForbiddenError. It serves:
+//
+//	POST   /<sub>/certificates                                         Add Management Certificate (201 + Location)
+//	GET    /<sub>/certificates                                         List Management Certificates
+//	GET    /<sub>/certificates/<THUMBPRINT>                            Get Management Certificate
+//	DELETE /<sub>/certificates/<THUMBPRINT>                            Delete Management Certificate
+//	POST   /<sub>/services/hostedservices/<svc>/certificates           Add Service Certificate (202, asynchronous)
+//	GET    /<sub>/services/hostedservices/<svc>/certificates           List Service Certificates
+//	GET    /<sub>/services/hostedservices/<svc>/certificates/sha1-<T>  Get Service Certificate
+//	DELETE /<sub>/services/hostedservices/<svc>/certificates/sha1-<T>  Delete Service Certificate (202, asynchronous)
+//	GET    /<sub>/operations/<request-id>                              Get Operation Status
+//
+// with the bodies of package mgmtclient, the error codes the real service
+// answers with (ForbiddenError, ResourceNotFound, BadRequest, ConflictError,
+// MissingOrIncorrectVersionHeader, InvalidXmlRequest) and an x-ms-request-id
+// header of 32 hex digits on every answer except a 403 for an unknown
+// subscription, as the real service does. Throttling faults answer 503
+// TooManyRequests without Retry-After, as recorded real traffic did.
+//
+// Asynchronous operations report InProgress to the first poll and until
+// Config.OperationDelay has elapsed, then Succeeded or Failed, so a client
+// that does not poll is caught. The certificate added by an operation
+// becomes visible when the operation is first reported Succeeded; a deleted
+// service certificate disappears at once (clients may not poll deletes).
+//
+// Its members of the state file are "managementCertificates" and
+// "services".
+package asm
 
 import (
 	"bytes"
@@ -18,9 +55,215 @@ import (
 	"time"
 
 	"github.com/azcert/azcert/internal/xmldepth"
+	"github.com/azcert/azcert/pkg/emulator"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
+
+// DefaultMaxManagementCerts is the number of management certificates a
+// subscription may hold when Config.MaxManagementCerts is zero: Azure's
+// current limit (older documents say 25, then 10).
+const DefaultMaxManagementCerts = 100
+
+// MinCertificateVersion is the oldest x-ms-version the management-certificate
+// operations accept.
+const MinCertificateVersion = "2012-03-01"
+
+// maxOperations bounds the operations a long-running emulator remembers;
+// the oldest are dropped first.
+const maxOperations = 10000
+
+// Config configures a Service. The zero value is a usable configuration
+// with no registered certificate (so every request is refused until one is
+// registered with Register).
+type Config struct {
+	// Trust lists certificates registered as management certificates up
+	// front, as the portal registers the first one of a real subscription.
+	// They count toward MaxManagementCerts and must have RSA keys.
+	Trust []*x509.Certificate
+	// Services names the hosted services (cloud services) that exist, in
+	// addition to those in the state file. Names are not case-sensitive.
+	Services []string
+	// MaxManagementCerts is the subscription's limit; 0 means
+	// DefaultMaxManagementCerts.
+	MaxManagementCerts int
+	// OperationDelay is how long an asynchronous operation stays
+	// InProgress. Whatever its value, the first poll of an operation
+	// answers InProgress, so 0 means "InProgress at the first poll, final
+	// at the second" and clients must poll.
+	OperationDelay time.Duration
+}
+
+// Service is the Service Management emulator, an emulator.Service. Its
+// methods are safe for concurrent use once it is attached to a Server.
+type Service struct {
+	cfg     Config
+	maxMgmt int
+	h       *emulator.Host
+
+	// Guarded by the Host's lock.
+	mgmt     map[string]*mgmtCert
+	services map[string]*service // by lower-case name
+	ops      map[string]*operation
+	opOrder  []string
+}
+
+var _ emulator.Service = (*Service)(nil)
+
+// New returns a Service Management emulator, to be given to emulator.New.
+func New(cfg Config) (*Service, error) {
+	if cfg.MaxManagementCerts < 0 {
+		return nil, fmt.Errorf("the management certificate limit %d is negative", cfg.MaxManagementCerts)
+	}
+	s := &Service{
+		cfg:      cfg,
+		maxMgmt:  cfg.MaxManagementCerts,
+		mgmt:     map[string]*mgmtCert{},
+		services: map[string]*service{},
+		ops:      map[string]*operation{},
+	}
+	if s.maxMgmt == 0 {
+		s.maxMgmt = DefaultMaxManagementCerts
+	}
+	return s, nil
+}
+
+// Attach implements emulator.Service: it adds Config.Services and registers
+// Config.Trust.
+func (s *Service) Attach(h *emulator.Host) error {
+	if s.h != nil {
+		return errors.New("asm: the service is attached to a server already")
+	}
+	for _, name := range s.cfg.Services {
+		if err := emulator.CheckPathSegment("hosted service name", name); err != nil {
+			return err
+		}
+		s.ensureService(name)
+	}
+	s.h = h
+	for _, c := range s.cfg.Trust {
+		if err := s.register(c, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Owns implements emulator.Service: every path but Azure Resource
+// Manager's.
+func (s *Service) Owns(r *http.Request) bool { return !emulator.IsARMPath(r.URL.Path) }
+
+// Begin implements emulator.Service: the request id is 32 lower-case hex
+// digits, the form of the real service's x-ms-request-id.
+func (s *Service) Begin(http.ResponseWriter, *http.Request) string { return newRequestID() }
+
+// WriteFault implements emulator.Service.
+func (s *Service) WriteFault(w http.ResponseWriter, _ *http.Request, kind emulator.FaultKind, location string) {
+	switch kind {
+	case emulator.FaultThrottle:
+		// Recorded real traffic (DESIGN.md section 3): throttling came as
+		// 503, not 429, and without Retry-After.
+		writeError(w, http.StatusServiceUnavailable, "TooManyRequests", "Too many requests received. Retry after some time.")
+	case emulator.FaultInternalError:
+		writeError(w, http.StatusInternalServerError, "InternalError", "The server encountered an internal error. Please retry the request.")
+	case emulator.FaultRedirect:
+		writeError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+location+".")
+	}
+}
+
+// Serve implements emulator.Service.
+func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call) {
+	if c.BodyErr != nil {
+		writeError(w, http.StatusBadRequest, "BadRequest", "The request body could not be read.")
+		return
+	}
+	s.route(w, r, c.RequestID, c.Body, c.ClientThumbprint)
+}
+
+// Register registers cert as a management certificate of the subscription,
+// out of band, as the portal does. Registering a certificate that is already
+// registered does nothing. The certificate must have an RSA key, and the
+// subscription must be below its limit.
+func (s *Service) Register(cert *x509.Certificate) error {
+	if s.h == nil {
+		return errors.New("asm: Register before the service is attached to a server")
+	}
+	return s.register(cert, true)
+}
+
+func (s *Service) register(cert *x509.Certificate, save bool) error {
+	if cert == nil {
+		return errors.New("asm: Register(nil)")
+	}
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return fmt.Errorf("the certificate %q has a %T key; management certificates must have RSA keys", cert.Subject.CommonName, cert.PublicKey)
+	}
+	thumb := emulator.Thumbprint(cert.Raw)
+	s.h.Lock()
+	defer s.h.Unlock()
+	if _, ok := s.mgmt[thumb]; ok {
+		return nil
+	}
+	if len(s.mgmt) >= s.maxMgmt {
+		return fmt.Errorf("cannot register %s: %s", thumb, limitMessage(s.maxMgmt))
+	}
+	s.mgmt[thumb] = &mgmtCert{thumb: thumb, der: slices.Clone(cert.Raw), pub: x509.MarshalPKCS1PublicKey(pub), created: serviceTime(s.h.Now())}
+	if !save {
+		return nil
+	}
+	if err := s.h.SaveLocked(); err != nil {
+		delete(s.mgmt, thumb)
+		return err
+	}
+	return nil
+}
+
+// ManagementCertificates returns the thumbprints of the registered
+// management certificates, sorted.
+func (s *Service) ManagementCertificates() []string {
+	s.lock()
+	defer s.unlock()
+	return sortedKeys(s.mgmt)
+}
+
+// ServiceCertificates returns the thumbprints of the certificates of a
+// hosted service, sorted; nil for an unknown service.
+func (s *Service) ServiceCertificates(service string) []string {
+	s.lock()
+	defer s.unlock()
+	svc := s.service(service)
+	if svc == nil {
+		return nil
+	}
+	return sortedKeys(svc.certs)
+}
+
+// lock and unlock take the Host's lock, when there is a Host.
+func (s *Service) lock() {
+	if s.h != nil {
+		s.h.Lock()
+	}
+}
+
+func (s *Service) unlock() {
+	if s.h != nil {
+		s.h.Unlock()
+	}
+}
+
+func limitMessage(limit int) string {
+	return fmt.Sprintf("The subscription has reached its limit of %d management certificates.", limit)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
 
 // Messages of the real service (DESIGN.md section 3), and the emulator's
 // own where the real ones are unknown.
@@ -58,86 +301,13 @@ type operation struct {
 	der     []byte
 }
 
-// statusWriter remembers the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection (FaultReset).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	// ARM paths begin with /subscriptions/; everything else is classic.
-	arm := isARMPath(r.URL.Path)
-	id := newRequestID()
-	if arm {
-		id = newGUID()
-	}
-	sw := &statusWriter{ResponseWriter: w}
-	body, readErr := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
-	client := ""
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		client = thumbprint(r.TLS.PeerCertificates[0].Raw)
-	}
-	s.record(Request{Method: r.Method, Path: r.URL.Path, Header: redactHeader(r.Header), Body: body, ClientThumbprint: client})
-	defer func() {
-		if s.cfg.Logf == nil {
-			return
-		}
-		status := "no answer"
-		if sw.status != 0 {
-			status = strconv.Itoa(sw.status)
-		}
-		s.cfg.Logf("mgmttest: %s %s -> %s (client %s, request id %s)", r.Method, r.URL.Path, status, orNone(client), id)
-	}()
-	sw.Header().Set("x-ms-request-id", id)
-	if arm {
-		sw.Header().Set("x-ms-correlation-request-id", correlationID(r))
-	}
-	if f, ok := s.nextFault(); ok && s.applyFault(sw, r, f, arm) {
-		return
-	}
-	switch {
-	case readErr != nil && arm:
-		writeARMError(sw, http.StatusBadRequest, "InvalidRequestContent", "The request body could not be read.")
-	case readErr != nil:
-		writeError(sw, http.StatusBadRequest, "BadRequest", "The request body could not be read.")
-	case arm:
-		s.serveARM(sw, r, body)
-	default:
-		s.route(sw, r, id, body, client)
-	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
-func (s *Server) route(w http.ResponseWriter, r *http.Request, id string, body []byte, client string) {
+func (s *Service) route(w http.ResponseWriter, r *http.Request, id string, body []byte, client string) {
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if segs[0] == "" {
 		writeError(w, http.StatusNotFound, "ResourceNotFound", "The requested resource does not exist.")
 		return
 	}
-	if !strings.EqualFold(segs[0], s.Subscription) {
+	if !strings.EqualFold(segs[0], s.h.Subscription()) {
 		// The real service answers an unknown subscription exactly like an
 		// unknown certificate, but without a request id.
 		w.Header().Del("x-ms-request-id")
@@ -155,8 +325,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, id string, body [
 		writeError(w, http.StatusBadRequest, "MissingOrIncorrectVersionHeader", msgVersion)
 		return
 	}
-	if len(body) > MaxBodySize {
-		writeError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("The request body is larger than %d bytes.", MaxBodySize))
+	if len(body) > emulator.MaxBodySize {
+		writeError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("The request body is larger than %d bytes.", emulator.MaxBodySize))
 		return
 	}
 	rest := segs[1:]
@@ -223,20 +393,20 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, id string, body [
 	}
 }
 
-func (s *Server) authorised(client string) bool {
+func (s *Service) authorised(client string) bool {
 	if client == "" {
 		return false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.st.mgmt[client]
+	s.h.Lock()
+	defer s.h.Unlock()
+	_, ok := s.mgmt[client]
 	return ok
 }
 
-func (s *Server) serviceName(name string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if svc := s.st.service(name); svc != nil {
+func (s *Service) serviceName(name string) string {
+	s.h.Lock()
+	defer s.h.Unlock()
+	if svc := s.service(name); svc != nil {
 		return svc.name
 	}
 	return ""
@@ -255,13 +425,13 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 
 // Management certificates.
 
-func (s *Server) listManagement(w http.ResponseWriter) {
-	s.mu.Lock()
+func (s *Service) listManagement(w http.ResponseWriter) {
+	s.h.Lock()
 	out := mgmtclient.SubscriptionCertificates{Certificates: []mgmtclient.SubscriptionCertificate{}}
-	for _, t := range sortedKeys(s.st.mgmt) {
-		out.Certificates = append(out.Certificates, s.st.mgmt[t].xml())
+	for _, t := range sortedKeys(s.mgmt) {
+		out.Certificates = append(out.Certificates, s.mgmt[t].xml())
 	}
-	s.mu.Unlock()
+	s.h.Unlock()
 	writeXML(w, http.StatusOK, &out)
 }
 
@@ -275,7 +445,7 @@ func (c *mgmtCert) xml() mgmtclient.SubscriptionCertificate {
 	}
 }
 
-func (s *Server) addManagement(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Service) addManagement(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in mgmtclient.SubscriptionCertificate
 	if err := decodeXML(body, &in, subscriptionCertificateOrder); err != nil {
 		writeError(w, http.StatusBadRequest, "InvalidXmlRequest", msgInvalidXML+": "+err.Error()+".")
@@ -284,7 +454,7 @@ func (s *Server) addManagement(w http.ResponseWriter, r *http.Request, body []by
 	bad := func(format string, args ...any) {
 		writeError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf(format, args...))
 	}
-	der, err := decodeBase64(in.Data)
+	der, err := emulator.DecodeBase64(in.Data)
 	if err != nil {
 		bad("The certificate data (SubscriptionCertificateData) is not valid base64.")
 		return
@@ -294,7 +464,7 @@ func (s *Server) addManagement(w http.ResponseWriter, r *http.Request, body []by
 		bad("The certificate data (SubscriptionCertificateData) is not an X.509 certificate in DER form.")
 		return
 	}
-	thumb := thumbprint(der)
+	thumb := emulator.Thumbprint(der)
 	if !strings.EqualFold(strings.TrimSpace(in.Thumbprint), thumb) {
 		bad("The thumbprint (SubscriptionCertificateThumbprint) %q does not match the certificate data, whose SHA-1 thumbprint is %s.", in.Thumbprint, thumb)
 		return
@@ -304,7 +474,7 @@ func (s *Server) addManagement(w http.ResponseWriter, r *http.Request, body []by
 		bad("The certificate has a %s key; management certificates must have RSA keys.", cert.PublicKeyAlgorithm)
 		return
 	}
-	pk, err := decodeBase64(in.PublicKey)
+	pk, err := emulator.DecodeBase64(in.PublicKey)
 	if err != nil {
 		bad("The public key (SubscriptionCertificatePublicKey) is not valid base64.")
 		return
@@ -318,20 +488,20 @@ func (s *Server) addManagement(w http.ResponseWriter, r *http.Request, body []by
 		}
 		return
 	}
-	location := s.base(r) + "/" + s.Subscription + "/certificates/" + thumb
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, dup := s.st.mgmt[thumb]; dup {
+	location := s.h.BaseURL(r) + "/" + s.h.Subscription() + "/certificates/" + thumb
+	s.h.Lock()
+	defer s.h.Unlock()
+	if _, dup := s.mgmt[thumb]; dup {
 		writeError(w, http.StatusConflict, "ConflictError", fmt.Sprintf("A certificate with thumbprint %s already exists.", thumb))
 		return
 	}
-	if len(s.st.mgmt) >= s.maxMgmt {
+	if len(s.mgmt) >= s.maxMgmt {
 		bad("%s", limitMessage(s.maxMgmt))
 		return
 	}
-	s.st.mgmt[thumb] = &mgmtCert{thumb: thumb, der: der, pub: want, created: serviceTime(s.now())}
-	if err := s.saveLocked(); err != nil {
-		delete(s.st.mgmt, thumb)
+	s.mgmt[thumb] = &mgmtCert{thumb: thumb, der: der, pub: want, created: serviceTime(s.h.Now())}
+	if err := s.h.SaveLocked(); err != nil {
+		delete(s.mgmt, thumb)
 		s.internalError(w, err)
 		return
 	}
@@ -340,19 +510,19 @@ func (s *Server) addManagement(w http.ResponseWriter, r *http.Request, body []by
 	w.WriteHeader(http.StatusCreated)
 }
 
-func (s *Server) getManagement(w http.ResponseWriter, seg string) {
+func (s *Service) getManagement(w http.ResponseWriter, seg string) {
 	thumb, ok := parseHexThumbprint(seg)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("%q is not a thumbprint (40 hexadecimal digits).", seg))
 		return
 	}
-	s.mu.Lock()
-	c, found := s.st.mgmt[thumb]
+	s.h.Lock()
+	c, found := s.mgmt[thumb]
 	var out mgmtclient.SubscriptionCertificate
 	if found {
 		out = c.xml()
 	}
-	s.mu.Unlock()
+	s.h.Unlock()
 	if !found {
 		writeError(w, http.StatusNotFound, "ResourceNotFound", msgCertNotFound)
 		return
@@ -360,24 +530,24 @@ func (s *Server) getManagement(w http.ResponseWriter, seg string) {
 	writeXML(w, http.StatusOK, &out)
 }
 
-func (s *Server) deleteManagement(w http.ResponseWriter, seg string) {
+func (s *Service) deleteManagement(w http.ResponseWriter, seg string) {
 	thumb, ok := parseHexThumbprint(seg)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("%q is not a thumbprint (40 hexadecimal digits).", seg))
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, found := s.st.mgmt[thumb]
+	s.h.Lock()
+	defer s.h.Unlock()
+	c, found := s.mgmt[thumb]
 	if !found {
 		writeError(w, http.StatusNotFound, "ResourceNotFound", msgCertNotFound)
 		return
 	}
 	// Deleting the certificate the request authenticated with is allowed,
 	// as it is by the real service.
-	delete(s.st.mgmt, thumb)
-	if err := s.saveLocked(); err != nil {
-		s.st.mgmt[thumb] = c
+	delete(s.mgmt, thumb)
+	if err := s.h.SaveLocked(); err != nil {
+		s.mgmt[thumb] = c
 		s.internalError(w, err)
 		return
 	}
@@ -386,21 +556,21 @@ func (s *Server) deleteManagement(w http.ResponseWriter, seg string) {
 
 // Service certificates.
 
-func (s *Server) serviceCertURL(r *http.Request, svc, thumb string) string {
-	return s.base(r) + "/" + s.Subscription + "/services/hostedservices/" + svc + "/certificates/sha1-" + thumb
+func (s *Service) serviceCertURL(r *http.Request, svc, thumb string) string {
+	return s.h.BaseURL(r) + "/" + s.h.Subscription() + "/services/hostedservices/" + svc + "/certificates/sha1-" + thumb
 }
 
 func serviceCertXML(url, thumb string, der []byte) mgmtclient.Certificate {
 	return mgmtclient.Certificate{CertificateURL: url, Thumbprint: thumb, ThumbprintAlgorithm: "sha1", Data: base64.StdEncoding.EncodeToString(der)}
 }
 
-func (s *Server) listService(w http.ResponseWriter, r *http.Request, name string) {
-	s.mu.Lock()
+func (s *Service) listService(w http.ResponseWriter, r *http.Request, name string) {
+	s.h.Lock()
 	certs := map[string][]byte{}
-	for t, der := range s.st.service(name).certs {
+	for t, der := range s.service(name).certs {
 		certs[t] = der
 	}
-	s.mu.Unlock()
+	s.h.Unlock()
 	out := mgmtclient.Certificates{Certificates: []mgmtclient.Certificate{}}
 	for _, t := range sortedKeys(certs) {
 		out.Certificates = append(out.Certificates, serviceCertXML(s.serviceCertURL(r, name, t), t, certs[t]))
@@ -408,15 +578,15 @@ func (s *Server) listService(w http.ResponseWriter, r *http.Request, name string
 	writeXML(w, http.StatusOK, &out)
 }
 
-func (s *Server) getService(w http.ResponseWriter, r *http.Request, name, seg string) {
+func (s *Service) getService(w http.ResponseWriter, r *http.Request, name, seg string) {
 	thumb, ok := parseASMThumbprint(seg)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("%q is not a certificate name of the form sha1-<40 hexadecimal digits>.", seg))
 		return
 	}
-	s.mu.Lock()
-	der, found := s.st.service(name).certs[thumb]
-	s.mu.Unlock()
+	s.h.Lock()
+	der, found := s.service(name).certs[thumb]
+	s.h.Unlock()
 	if !found {
 		writeError(w, http.StatusNotFound, "ResourceNotFound", msgCertNotFound)
 		return
@@ -425,7 +595,7 @@ func (s *Server) getService(w http.ResponseWriter, r *http.Request, name, seg st
 	writeXML(w, http.StatusOK, &out)
 }
 
-func (s *Server) addService(w http.ResponseWriter, id, name string, body []byte) {
+func (s *Service) addService(w http.ResponseWriter, id, name string, body []byte) {
 	var in mgmtclient.CertificateFile
 	if err := decodeXML(body, &in, certificateFileOrder); err != nil {
 		writeError(w, http.StatusBadRequest, "InvalidXmlRequest", msgInvalidXML+": "+err.Error()+".")
@@ -441,7 +611,7 @@ func (s *Server) addService(w http.ResponseWriter, id, name string, body []byte)
 	if msg != "" {
 		op.failure = &mgmtclient.ErrorBody{Code: "BadRequest", Message: msg}
 	} else {
-		op.der, op.thumb = der, thumbprint(der)
+		op.der, op.thumb = der, emulator.Thumbprint(der)
 	}
 	s.startOperation(op)
 	w.WriteHeader(http.StatusAccepted)
@@ -454,7 +624,7 @@ func openServiceCert(format, data, password string) ([]byte, string) {
 	if format == "cer" {
 		notValid = msgNotCER
 	}
-	raw, err := decodeBase64(data)
+	raw, err := emulator.DecodeBase64(data)
 	if err != nil || len(raw) == 0 {
 		return nil, notValid
 	}
@@ -487,39 +657,39 @@ func openServiceCert(format, data, password string) ([]byte, string) {
 // msgAESPFX is the failure of an operation that uploads an AES-encrypted .pfx.
 const msgAESPFX = "The certificate file is encrypted with AES-256, which Cloud Services does not support. Export it with TripleDES-SHA1."
 
-func (s *Server) deleteService(w http.ResponseWriter, id, name, seg string) {
+func (s *Service) deleteService(w http.ResponseWriter, id, name, seg string) {
 	thumb, ok := parseASMThumbprint(seg)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("%q is not a certificate name of the form sha1-<40 hexadecimal digits>.", seg))
 		return
 	}
-	s.mu.Lock()
-	svc := s.st.service(name)
+	s.h.Lock()
+	svc := s.service(name)
 	der, found := svc.certs[thumb]
 	if !found {
-		s.mu.Unlock()
+		s.h.Unlock()
 		writeError(w, http.StatusNotFound, "ResourceNotFound", msgCertNotFound)
 		return
 	}
 	// The certificate goes at once: clients may not poll a delete.
 	delete(svc.certs, thumb)
-	if err := s.saveLocked(); err != nil {
+	if err := s.h.SaveLocked(); err != nil {
 		svc.certs[thumb] = der
-		s.mu.Unlock()
+		s.h.Unlock()
 		s.internalError(w, err)
 		return
 	}
-	s.mu.Unlock()
+	s.h.Unlock()
 	s.startOperation(&operation{id: id, service: name, thumb: thumb})
 	w.WriteHeader(http.StatusAccepted)
 }
 
 // Operations.
 
-func (s *Server) startOperation(op *operation) {
-	op.start = s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Service) startOperation(op *operation) {
+	op.start = s.h.Now()
+	s.h.Lock()
+	defer s.h.Unlock()
 	if len(s.opOrder) >= maxOperations {
 		n := len(s.opOrder) - maxOperations + 1
 		for _, old := range s.opOrder[:n] {
@@ -531,28 +701,28 @@ func (s *Server) startOperation(op *operation) {
 	s.opOrder = append(s.opOrder, op.id)
 }
 
-func (s *Server) getOperation(w http.ResponseWriter, seg string) {
+func (s *Service) getOperation(w http.ResponseWriter, seg string) {
 	id := strings.ToLower(strings.ReplaceAll(seg, "-", ""))
-	s.mu.Lock()
+	s.h.Lock()
 	op, found := s.ops[id]
 	if !found {
-		s.mu.Unlock()
+		s.h.Unlock()
 		writeError(w, http.StatusNotFound, "ResourceNotFound", "The operation was not found.")
 		return
 	}
 	if !op.final {
 		// InProgress at the first poll whatever the delay, so a client
 		// that does not poll is caught.
-		if op.polled && !s.now().Before(op.start.Add(s.cfg.OperationDelay)) {
+		if op.polled && !s.h.Now().Before(op.start.Add(s.cfg.OperationDelay)) {
 			if err := s.completeLocked(op); err != nil {
-				s.mu.Unlock()
+				s.h.Unlock()
 				s.internalError(w, err)
 				return
 			}
 		}
 		op.polled = true
 	}
-	out := mgmtclient.Operation{ID: dashedGUID(op.id), Status: mgmtclient.StatusInProgress}
+	out := mgmtclient.Operation{ID: emulator.DashedGUID(op.id), Status: mgmtclient.StatusInProgress}
 	switch {
 	case op.final && op.failure != nil:
 		out.Status, out.HTTPStatusCode = mgmtclient.StatusFailed, http.StatusBadRequest
@@ -561,18 +731,18 @@ func (s *Server) getOperation(w http.ResponseWriter, seg string) {
 	case op.final:
 		out.Status, out.HTTPStatusCode = mgmtclient.StatusSucceeded, http.StatusOK
 	}
-	s.mu.Unlock()
+	s.h.Unlock()
 	writeXML(w, http.StatusOK, &out)
 }
 
 // completeLocked finishes an operation: a successful add stores its
 // certificate. s.mu must be held.
-func (s *Server) completeLocked(op *operation) error {
+func (s *Service) completeLocked(op *operation) error {
 	if op.failure == nil && op.der != nil {
-		if svc := s.st.service(op.service); svc != nil {
+		if svc := s.service(op.service); svc != nil {
 			prev, had := svc.certs[op.thumb]
 			svc.certs[op.thumb] = op.der
-			if err := s.saveLocked(); err != nil {
+			if err := s.h.SaveLocked(); err != nil {
 				if had {
 					svc.certs[op.thumb] = prev
 				} else {
@@ -586,8 +756,8 @@ func (s *Server) completeLocked(op *operation) error {
 	return nil
 }
 
-func (s *Server) internalError(w http.ResponseWriter, err error) {
-	s.logf("mgmttest: %v", err)
+func (s *Service) internalError(w http.ResponseWriter, err error) {
+	s.h.Logf("emulator: %v", err)
 	writeError(w, http.StatusInternalServerError, "InternalError", "The emulator could not save its state; the change was not made.")
 }
 
@@ -597,7 +767,7 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 	data, err := xml.Marshal(v)
 	if err != nil {
 		// The bodies are fixed types that always marshal.
-		panic(fmt.Sprintf("mgmttest: encoding %T: %v", v, err))
+		panic(fmt.Sprintf("asm: encoding %T: %v", v, err))
 	}
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
@@ -627,7 +797,7 @@ func decodeXML(body []byte, v any, order []string) error {
 		return err
 	}
 	// Each token consumes at least one byte, which bounds the loop.
-	for range MaxBodySize + 1 {
+	for range emulator.MaxBodySize + 1 {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			return checkChildOrder(body, order)
@@ -651,7 +821,7 @@ func decodeXML(body []byte, v any, order []string) error {
 func checkChildOrder(body []byte, order []string) error {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	depth, last := 0, -1
-	for range MaxBodySize + 1 {
+	for range emulator.MaxBodySize + 1 {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			return nil
@@ -678,18 +848,6 @@ func checkChildOrder(body []byte, order []string) error {
 		}
 	}
 	return errors.New("the body is too long")
-}
-
-// decodeBase64 reads standard base64 with padding; XML may wrap it in
-// white space, which is ignored.
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-			return -1
-		}
-		return r
-	}, s)
-	return base64.StdEncoding.DecodeString(s)
 }
 
 // parseHexThumbprint accepts 40 hex digits in either case and returns them
@@ -719,13 +877,4 @@ func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// dashedGUID writes 32 hex digits as a GUID, 8-4-4-4-12: the form of the
-// ID in an Operation body.
-func dashedGUID(id string) string {
-	if len(id) != 32 {
-		return id
-	}
-	return id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
 }

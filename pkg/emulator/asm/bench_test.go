@@ -1,4 +1,4 @@
-package mgmttest_test
+package asm_test
 
 import (
 	"bytes"
@@ -9,8 +9,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/emulatortest"
+	"github.com/azcert/azcert/pkg/emulator/internal/emutest"
 	"github.com/azcert/azcert/pkg/mgmtclient"
-	"github.com/azcert/azcert/pkg/mgmtclient/mgmttest"
 )
 
 // Benchmarks of the emulator's handler, called directly (no network, no
@@ -19,18 +21,18 @@ import (
 // they assert nothing about time.
 
 func BenchmarkHandler(b *testing.B) {
-	f := testFixture(b)
-	srv, err := mgmttest.NewUnstartedServer(mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}, Services: []string{"web"}, Now: newClock().Now})
+	f := emutest.Certs(b)
+	srv, err := azure.New(azure.Config{Trust: []*x509.Certificate{f.Admin.Cert}, Services: []string{"web"}, Now: emutest.NewClock().Now})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range f.certs[:4] {
-		if err := srv.Register(c.Cert); err != nil {
+	for _, c := range f.Certs[:4] {
+		if err := srv.ASM.Register(c.Cert); err != nil {
 			b.Fatal(err)
 		}
 	}
 	h := srv.Handler()
-	state := &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{f.admin.Cert}}
+	state := &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{f.Admin.Cert}}
 	base := "https://127.0.0.1/" + srv.Subscription + "/certificates"
 	serve := func(b *testing.B, method, url string, body []byte, want int) {
 		r := httptest.NewRequest(method, url, bytes.NewReader(body))
@@ -45,13 +47,13 @@ func BenchmarkHandler(b *testing.B) {
 			b.Fatalf("%s %s: %d, want %d: %s", method, url, w.Code, want, w.Body)
 		}
 	}
-	last := f.certs[5]
-	add := marshal(b, addBody(last))
+	last := f.Certs[5]
+	add := emutest.Marshal(b, emutest.AddBody(last))
 	b.Run("add+delete", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			serve(b, http.MethodPost, base, add, http.StatusCreated)
-			serve(b, http.MethodDelete, base+"/"+thumb(last.DER), nil, http.StatusOK)
+			serve(b, http.MethodDelete, base+"/"+emutest.Thumb(last.DER), nil, http.StatusOK)
 			srv.ResetRequests()
 		}
 	})
@@ -65,12 +67,12 @@ func BenchmarkHandler(b *testing.B) {
 	b.Run("get", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			serve(b, http.MethodGet, base+"/"+thumb(f.certs[0].DER), nil, http.StatusOK)
+			serve(b, http.MethodGet, base+"/"+emutest.Thumb(f.Certs[0].DER), nil, http.StatusOK)
 			srv.ResetRequests()
 		}
 	})
 	b.Run("duplicate", func(b *testing.B) {
-		dup := marshal(b, addBody(f.certs[0]))
+		dup := emutest.Marshal(b, emutest.AddBody(f.Certs[0]))
 		b.ReportAllocs()
 		for b.Loop() {
 			serve(b, http.MethodPost, base, dup, http.StatusConflict)
@@ -78,7 +80,7 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	})
 	b.Run("forbidden", func(b *testing.B) {
-		stranger := &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{f.site.Cert}}
+		stranger := &tls.ConnectionState{HandshakeComplete: true, PeerCertificates: []*x509.Certificate{f.Site.Cert}}
 		b.ReportAllocs()
 		for b.Loop() {
 			r := httptest.NewRequest(http.MethodGet, base, nil)
@@ -97,9 +99,9 @@ func BenchmarkHandler(b *testing.B) {
 // BenchmarkServerRoundTrip is one request over a kept-alive TLS connection
 // to a started server: the handler plus HTTP and TLS record overhead.
 func BenchmarkServerRoundTrip(b *testing.B) {
-	f := testFixture(b)
-	srv := mgmttest.NewServer(b, mgmttest.Config{Trust: []*x509.Certificate{f.admin.Cert}})
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: srv.ClientTLSConfig(tlsCert(f.admin))}}
+	f := emutest.Certs(b)
+	srv := emulatortest.NewServer(b, azure.Config{Trust: []*x509.Certificate{f.Admin.Cert}})
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: srv.ClientTLSConfig(emutest.TLSCert(f.Admin))}}
 	b.Cleanup(c.CloseIdleConnections)
 	url := srv.URL + "/" + srv.Subscription + "/certificates"
 	b.ReportAllocs()

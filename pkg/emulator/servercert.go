@@ -1,4 +1,4 @@
-package mgmttest
+package emulator
 
 import (
 	"crypto/ecdsa"

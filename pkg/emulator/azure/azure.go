@@ -1,0 +1,88 @@
+// Package azure is the emulator azcert ships (azcert emulator): an
+// emulator.Server with every service azcert speaks to, on one port, the
+// Service Management API (package asm) and the Azure Resource Manager
+// endpoints of API Management (package apim).
+//
+// A new service is added here: a field of Emulator, its settings in
+// Config, and its place in the list New gives emulator.New.
+package azure
+
+import (
+	"crypto/x509"
+	"time"
+
+	"github.com/azcert/azcert/pkg/emulator"
+	"github.com/azcert/azcert/pkg/emulator/apim"
+	"github.com/azcert/azcert/pkg/emulator/asm"
+)
+
+// Config configures an Emulator: the Server's settings and each service's,
+// under the names of the command's flags. The zero value is a usable
+// configuration with no registered management certificate.
+type Config struct {
+	// Listen is the TCP address to listen on; "" means
+	// emulator.DefaultListen.
+	Listen string
+	// Subscription is the one subscription ID; "" means the one in the
+	// state file, else emulator.DefaultSubscription.
+	Subscription string
+	// StatePath, if set, is the JSON file that keeps the state of every
+	// service across restarts (emulator.Config.StatePath).
+	StatePath string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logf, if set, receives one line per request and notes about faults.
+	Logf func(format string, args ...any)
+
+	// Trust, Services, MaxManagementCerts and OperationDelay configure
+	// Service Management (asm.Config).
+	Trust              []*x509.Certificate
+	Services           []string
+	MaxManagementCerts int
+	OperationDelay     time.Duration
+
+	// APIMServices ("resourceGroup/serviceName"), ARMToken and ARMPageSize
+	// configure API Management (apim.Config: Services, Token, PageSize).
+	APIMServices []string
+	ARMToken     string
+	ARMPageSize  int
+}
+
+// Emulator is a Server with its services, for their accessors
+// (ASM.Register, APIM.Token, ...).
+type Emulator struct {
+	*emulator.Server
+	// ASM is the Service Management API.
+	ASM *asm.Service
+	// APIM is the API Management certificates of ARM.
+	APIM *apim.Service
+}
+
+// New prepares an Emulator without listening (see emulator.New); Start
+// starts it.
+func New(cfg Config) (*Emulator, error) {
+	a, err := asm.New(asm.Config{
+		Trust:              cfg.Trust,
+		Services:           cfg.Services,
+		MaxManagementCerts: cfg.MaxManagementCerts,
+		OperationDelay:     cfg.OperationDelay,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m, err := apim.New(apim.Config{Services: cfg.APIMServices, Token: cfg.ARMToken, PageSize: cfg.ARMPageSize})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := emulator.New(emulator.Config{
+		Listen:       cfg.Listen,
+		Subscription: cfg.Subscription,
+		StatePath:    cfg.StatePath,
+		Now:          cfg.Now,
+		Logf:         cfg.Logf,
+	}, a, m)
+	if err != nil {
+		return nil, err
+	}
+	return &Emulator{Server: srv, ASM: a, APIM: m}, nil
+}
