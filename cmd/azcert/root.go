@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/certs"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	"github.com/azcert/azcert/internal/httplimit"
@@ -270,7 +271,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	cmd.AddCommand(
-		newNewCmd(f),
+		certs.NewCmdNew(f, nil),
 		newExportCmd(f),
 		newThumbprintCmd(f),
 		newShowCmd(f),
