@@ -272,7 +272,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 
 	cmd.AddCommand(
 		certs.NewCmdNew(f, nil),
-		newExportCmd(f),
+		certs.NewCmdExport(f, nil),
 		newThumbprintCmd(f),
 		newShowCmd(f),
 		newCheckCmd(f),
