@@ -273,8 +273,8 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(
 		certs.NewCmdNew(f, nil),
 		certs.NewCmdExport(f, nil),
-		newThumbprintCmd(f),
-		newShowCmd(f),
+		certs.NewCmdThumbprint(f, nil),
+		certs.NewCmdShow(f, nil),
 		newCheckCmd(f),
 		newPolicyCmd(f),
 		newCscfgCmd(f),
