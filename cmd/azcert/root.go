@@ -275,7 +275,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		certs.NewCmdExport(f, nil),
 		certs.NewCmdThumbprint(f, nil),
 		certs.NewCmdShow(f, nil),
-		newCheckCmd(f),
+		certs.NewCmdCheck(f, nil),
 		newPolicyCmd(f),
 		newCscfgCmd(f),
 		newRotateCmd(f),
