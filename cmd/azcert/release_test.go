@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,4 +107,30 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestNewVersionCmd: -o json reaches the options; arguments are refused.
+func TestNewVersionCmd(t *testing.T) {
+	for _, tt := range []struct {
+		args     []string
+		wantJSON bool
+		wantErr  bool
+	}{{nil, false, false}, {[]string{"-o", "json"}, true, false}, {[]string{"extra"}, false, true}} {
+		f, _, _ := testFactory(t, "", nil, nil)
+		var got *versionOptions
+		root := newRootCmd(f)
+		for _, c := range root.Commands() {
+			if c.Name() == "version" {
+				root.RemoveCommand(c)
+			}
+		}
+		root.AddCommand(newVersionCmd(f, func(o *versionOptions) error { got = o; return nil }))
+		root.SetArgs(append([]string{"version"}, tt.args...))
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		err := root.Execute()
+		if (err != nil) != tt.wantErr || (!tt.wantErr && (got == nil || got.JSON != tt.wantJSON || got.IO != f.IO)) {
+			t.Errorf("version %v: err %v, options %+v", tt.args, err, got)
+		}
+	}
 }

@@ -17,9 +17,11 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/apim"
 	"github.com/azcert/azcert/cmd/azcert/internal/asm"
+	"github.com/azcert/azcert/cmd/azcert/internal/certs"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
+	"github.com/azcert/azcert/cmd/azcert/internal/emulatorcmd"
 	"github.com/azcert/azcert/cmd/azcert/internal/policy"
 	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/mgmtclient"
@@ -29,12 +31,6 @@ import (
 // the clock, the environment and the real Azure clients.
 func newSystemFactory() *cmdutil.Factory {
 	return &cmdutil.Factory{IO: cmdutil.SystemStreams(), Now: time.Now, LookupEnv: os.LookupEnv}
-}
-
-// connectMgmt connects to Service Management with a command's flags.
-func connectMgmt(cmd *cobra.Command, f *cmdutil.Factory, o *cmdutil.MgmtFlags) (*cmdutil.MgmtSession, error) {
-	o.Conn.CloudChanged = cmd.Flags().Changed("cloud")
-	return f.ServiceManagement(cmd.Context(), o)
 }
 
 // run executes azcert with args and returns the exit code. It is the only
@@ -273,21 +269,21 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	cmd.AddCommand(
-		newNewCmd(f),
-		newExportCmd(f),
-		newThumbprintCmd(f),
-		newShowCmd(f),
-		newCheckCmd(f),
+		certs.NewCmdNew(f, nil),
+		certs.NewCmdExport(f, nil),
+		certs.NewCmdThumbprint(f, nil),
+		certs.NewCmdShow(f, nil),
+		certs.NewCmdCheck(f, nil),
 		policy.NewCmdGroup(f),
 		cscfgcmd.NewCmdGroup(f),
-		newRotateCmd(f),
+		asm.NewCmdRotate(f, nil),
 		apim.NewCmdGroup(f),
 		newGenDocsCmd(f),
 		asm.NewCmdUpload(f, nil),
 		asm.NewCmdList(f, nil),
 		asm.NewCmdDelete(f, nil),
-		newEmulatorCmd(f),
-		newVersionCmd(f),
+		emulatorcmd.NewCmdEmulator(f, nil),
+		newVersionCmd(f, nil),
 		newExitCodesTopic(),
 		newEnvironmentTopic(),
 		newPasswordsTopic(),

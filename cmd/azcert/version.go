@@ -23,7 +23,16 @@ func versionString() string {
 	return "dev"
 }
 
-func newVersionCmd(f *cmdutil.Factory) *cobra.Command {
+// versionOptions is what `azcert version` runs with.
+type versionOptions struct {
+	IO   *cmdutil.IOStreams
+	JSON bool
+}
+
+// newVersionCmd makes `azcert version`. runF, if not nil, replaces
+// versionRun (tests check the options with it).
+func newVersionCmd(f *cmdutil.Factory, runF func(*versionOptions) error) *cobra.Command {
+	opts := &versionOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print azcert's version",
@@ -31,16 +40,25 @@ func newVersionCmd(f *cmdutil.Factory) *cobra.Command {
 		Example: `  azcert version
   azcert version -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.JSON() {
-				return cmdutil.WriteJSON(f.IO.Out, struct {
-					Version string `json:"version"`
-					Go      string `json:"go"`
-					OS      string `json:"os"`
-					Arch    string `json:"arch"`
-				}{versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH})
+			opts.JSON = f.JSON()
+			if runF != nil {
+				return runF(opts)
 			}
-			_, err := fmt.Fprintf(f.IO.Out, "azcert %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
+			return versionRun(opts)
 		},
 	}
+}
+
+// versionRun prints the version, the Go release and the platform.
+func versionRun(opts *versionOptions) error {
+	if opts.JSON {
+		return cmdutil.WriteJSON(opts.IO.Out, struct {
+			Version string `json:"version"`
+			Go      string `json:"go"`
+			OS      string `json:"os"`
+			Arch    string `json:"arch"`
+		}{versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH})
+	}
+	_, err := fmt.Fprintf(opts.IO.Out, "azcert %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return err
 }

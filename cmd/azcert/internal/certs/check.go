@@ -1,10 +1,10 @@
-package main
+package certs
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,20 +15,19 @@ import (
 	"github.com/azcert/azcert/pkg/export"
 )
 
-type checkOptions struct {
-	input      string
-	target     string
-	domains    []string
-	inPassword string
+// CheckOptions is what `azcert check` runs with: its flags and the Factory.
+type CheckOptions struct {
+	IO      *cmdutil.IOStreams
+	Factory *cmdutil.Factory // input, secret, Now, Setting, JSON()
+	Ctx     context.Context
+
+	Input      string
+	Target     string
+	Domains    []string
+	InPassword string
 }
 
-func newCheckCmd(f *cmdutil.Factory) *cobra.Command {
-	opts := &checkOptions{}
-	cmd := &cobra.Command{
-		Use:               "check <file> --for {service|server|client|management|apim-backend}",
-		Short:             "Check a certificate against Azure's requirements",
-		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
-		Long: `Check a certificate or .pfx against what Azure requires for a use, and
+const checkLong = `Check a certificate or .pfx against what Azure requires for a use, and
 print one finding per rule: PASS, WARN, FAIL, or NA for a rule that does
 not apply to the input (key-match without a key, pfx-encryption on a .cer),
 with the reason and what to do. Where the fix is an azcert command, it is
@@ -51,8 +50,9 @@ for the others), names (they cover every --domain), azure-domain (a service
 certificate must not name *.cloudapp.net and the like), validity (expired or
 not yet valid: FAIL; expiring within 30 days: WARN), pfx-encryption (AES:
 FAIL for a cloud service; RC2: WARN, OpenSSL 3 and Node cannot read it),
-signature-algorithm (SHA-1: WARN) and serial-number.`,
-		Example: `  # Is this .pfx ready for a cloud service on contoso.net?
+signature-algorithm (SHA-1: WARN) and serial-number.`
+
+const checkExample = `  # Is this .pfx ready for a cloud service on contoso.net?
   azcert check contoso.net.pfx --for service --domain contoso.net --in-password env:PW
 
   # A management certificate's public half
@@ -62,7 +62,17 @@ signature-algorithm (SHA-1: WARN) and serial-number.`,
   azcert check apim-to-backend.contoso.net.pfx --for apim-backend --in-password env:PW
 
   # In a pipeline: pick one rule from the JSON
-  azcert check site.pfx --for service --in-password env:PW -o json | jq '.findings[] | select(.id=="validity")'`,
+  azcert check site.pfx --for service --in-password env:PW -o json | jq '.findings[] | select(.id=="validity")'`
+
+// NewCmdCheck makes `azcert check`. runF, if not nil, replaces CheckRun.
+func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:               "check <file> --for {service|server|client|management|apim-backend}",
+		Short:             "Check a certificate against Azure's requirements",
+		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
+		Long:              checkLong,
+		Example:           checkExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cmdutil.UsageErrorf("give exactly one file to check (got %d)", len(args))
@@ -70,27 +80,34 @@ signature-algorithm (SHA-1: WARN) and serial-number.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.input = args[0]
-			return runCheck(f, cmd, opts)
+			opts.Ctx = cmd.Context()
+			opts.Input = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return CheckRun(opts)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.target, "for", "service", "what the certificate is for: service, server, client, management or apim-backend")
-	fl.StringArrayVar(&opts.domains, "domain", nil, "a name the certificate must cover (repeatable)")
-	fl.StringVar(&opts.inPassword, "in-password", "", "password source for a .pfx: "+secret.InSyntax)
+	fl.StringVar(&opts.Target, "for", "service", "what the certificate is for: service, server, client, management or apim-backend")
+	fl.StringArrayVar(&opts.Domains, "domain", nil, "a name the certificate must cover (repeatable)")
+	fl.StringVar(&opts.InPassword, "in-password", "", "password source for a .pfx: "+secret.InSyntax)
 	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(checkTargetNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func runCheck(f *cmdutil.Factory, cmd *cobra.Command, opts *checkOptions) error {
-	target, err := check.ParseTarget(opts.target)
+// CheckRun runs `azcert check`: it prints the report and fails (exit 4)
+// when a rule fails.
+func CheckRun(opts *CheckOptions) error {
+	f := opts.Factory
+	target, err := check.ParseTarget(opts.Target)
 	if err != nil {
 		return &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
 	}
-	if err := input.CheckStdin([]string{opts.input}, input.PasswordFlag{Name: "in-password", Spec: opts.inPassword}); err != nil {
+	if err := input.CheckStdin([]string{opts.Input}, input.PasswordFlag{Name: "in-password", Spec: opts.InPassword}); err != nil {
 		return err
 	}
-	b, err := input.Load(cmd.Context(), f, opts.input, opts.inPassword, 0)
+	b, err := input.Load(opts.Ctx, f, opts.Input, opts.InPassword, 0)
 	var noKey *export.InputError
 	if errors.Is(err, export.ErrNoKey) && errors.As(err, &noKey) {
 		// A .pfx without its key is a readiness problem like any other:
@@ -100,15 +117,15 @@ func runCheck(f *cmdutil.Factory, cmd *cobra.Command, opts *checkOptions) error 
 	if err != nil {
 		return err
 	}
-	r := check.Run(b, check.Options{Target: target, Domains: opts.domains, Now: f.Now(),
-		File: opts.input, PasswordSource: commandPasswordSource(opts.inPassword, f)})
-	r.File = input.DisplayName(opts.input)
+	r := check.Run(b, check.Options{Target: target, Domains: opts.Domains, Now: f.Now(),
+		File: opts.Input, PasswordSource: secret.RemedySource(f, opts.InPassword)})
+	r.File = input.DisplayName(opts.Input)
 	if f.JSON() {
-		if err := cmdutil.WriteJSON(f.IO.Out, r); err != nil {
+		if err := cmdutil.WriteJSON(opts.IO.Out, r); err != nil {
 			return err
 		}
 	} else {
-		printReport(f, r)
+		PrintReport(opts.IO, r)
 	}
 	if r.Failed() {
 		return &cmdutil.CheckFailedError{Err: fmt.Errorf("%s is not ready for %s: %d of %d checks failed", r.File, target.Describe(), r.Count(check.Fail), len(r.Findings))}
@@ -116,23 +133,25 @@ func runCheck(f *cmdutil.Factory, cmd *cobra.Command, opts *checkOptions) error 
 	return nil
 }
 
-func printReport(f *cmdutil.Factory, r *check.Report) {
-	w := bufio.NewWriter(f.IO.Out)
+// PrintReport prints a check report as text on io's stdout: a heading, a
+// line per finding with its remedy, and the counts.
+func PrintReport(io *cmdutil.IOStreams, r *check.Report) {
+	w := bufio.NewWriter(io.Out)
 	defer w.Flush()
 	head := fmt.Sprintf("%s as %s", cmdutil.Printable(r.File), r.Target.Describe())
 	if r.Profile != "" {
 		head += fmt.Sprintf(" (.pfx profile %s)", r.Profile)
 	}
-	fmt.Fprintln(w, f.IO.OutLabel().Sprint(head))
+	fmt.Fprintln(w, io.OutLabel().Sprint(head))
 	for _, fd := range r.Findings {
 		level := string(fd.Level)
 		switch fd.Level {
 		case check.Pass:
-			level = f.IO.OutGood().Sprint(level)
+			level = io.OutGood().Sprint(level)
 		case check.Warn:
-			level = f.IO.OutWarn().Sprint(level)
+			level = io.OutWarn().Sprint(level)
 		case check.Fail:
-			level = f.IO.OutBad().Sprint(level)
+			level = io.OutBad().Sprint(level)
 		case check.NA:
 			level = "NA  "
 		}
@@ -142,22 +161,6 @@ func printReport(f *cmdutil.Factory, r *check.Report) {
 		}
 	}
 	fmt.Fprintf(w, "%d FAIL, %d WARN, %d PASS, %d NA\n", r.Count(check.Fail), r.Count(check.Warn), r.Count(check.Pass), r.Count(check.NA))
-}
-
-// commandPasswordSource is the password source a printed remedy command
-// may repeat: the one the user gave, unless it holds the password itself
-// (pass:) or was used up (stdin), when the command asks on the terminal.
-func commandPasswordSource(spec string, f *cmdutil.Factory) string {
-	switch {
-	case spec == "":
-		if _, ok := f.Setting("AZCERT_IN_PASSWORD"); ok {
-			return "env:AZCERT_IN_PASSWORD"
-		}
-		return "prompt"
-	case spec == "stdin" || strings.HasPrefix(spec, "pass:"):
-		return "prompt"
-	}
-	return spec
 }
 
 // checkTargetNames lists check's --for values, for completion.

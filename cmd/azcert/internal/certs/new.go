@@ -1,0 +1,293 @@
+package certs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/secret"
+	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/export"
+)
+
+// NewOptions is what `azcert new` runs with: its flags, the Changed bits it
+// needs, and the Factory.
+type NewOptions struct {
+	IO      *cmdutil.IOStreams
+	Factory *cmdutil.Factory // Now, RandSource, Debug, Quiet, JSON()
+	Ctx     context.Context
+
+	Names            []string
+	KeySize          int
+	Days             int
+	DaysGiven        bool // --days was given
+	NotAfter         string
+	NotAfterGiven    bool // --not-after was given
+	Purpose          string
+	AllowAzureDomain bool
+	OutDir           string
+	Name             string
+	PEM              bool
+	Force            bool
+	PFXProfile       string
+	CerFormat        string
+	Password         string
+}
+
+const newLong = `Create one RSA key and one self-signed X.509 v3 certificate, and write
+<name>.pfx (key + certificate, mode 0600) and <name>.cer (public certificate,
+mode 0644).
+
+The certificate follows New-SelfSignedCertificate, which Azure's documentation
+assumes: RSA 2048, SHA-256, valid from 10 minutes ago for 365 days, key usage
+digitalSignature + keyEncipherment, extended key usage serverAuth + clientAuth,
+CA:FALSE, a random 16-byte serial and a subject key identifier. The subject is
+CN=<first domain>; every name goes into the subject alternative names.
+
+--for says what the certificate is for. It sets the key usages (server,
+client and apim-backend narrow the ones above to their side of TLS) and the
+checks and notes that go with them:
+
+  service       SSL certificate of a cloud service on your custom domain
+                (the default): the usages above, as New-SelfSignedCertificate
+                gives them
+  server        any other TLS server, e.g. a back end behind API Management:
+                digitalSignature + keyEncipherment, serverAuth only
+  client        a caller's client certificate, e.g. one an API Management
+                policy checks (azcert policy apim --cert): digitalSignature,
+                clientAuth only
+  management    a management certificate for the Service Management API:
+                the usages above; whoever holds its .pfx can manage every
+                subscription it is registered with
+  apim-backend  the client certificate API Management presents to a back end
+                that requires mutual TLS (azcert apim upload):
+                digitalSignature, clientAuth only
+
+Names may be DNS names, wildcards (*.contoso.net) and IP addresses. Unicode
+names are written in their IDNA form (xn--...). For a service certificate
+(the default) a domain Azure owns, such as *.cloudapp.net, is refused: the
+certificate must name your custom domain.
+
+The .pfx password comes from --password (pass:TEXT, env:VAR, file:PATH,
+fd:N, stdin, prompt, generate, none), else AZCERT_PASSWORD, else a prompt
+on a terminal. Existing files are never replaced without --force, and that
+is checked before any key is generated.`
+
+const newExample = `  # Service certificate for a custom domain, password from a variable
+  azcert new contoso.net --password env:PFX_PASSWORD
+
+  # Several names and a wildcard; the first is the subject
+  azcert new contoso.net www.contoso.net '*.api.contoso.net' --password prompt
+
+  # A management certificate with a generated password in mgmt.pfx.password
+  azcert new azcert-mgmt --for management --name mgmt --password generate
+
+  # The client certificate API Management presents to its back end
+  azcert new apim-to-backend.contoso.net --for apim-backend --password env:PW
+
+  # A caller's client certificate, for an API Management policy
+  azcert new partner-a.contoso.net --for client --password env:PW
+
+  # A TLS server certificate for a VM's Azure DNS name
+  azcert new vm1.westeurope.cloudapp.azure.com --for server --password env:PW
+
+  # 3072-bit key, two years, PEM files too, into ./certs
+  azcert new contoso.net --key-size 3072 --days 730 --pem --out-dir certs --password env:PW
+
+  # Script-friendly: JSON on stdout
+  azcert new contoso.net --password env:PW -o json`
+
+// NewCmdNew makes `azcert new`. runF, if not nil, replaces NewRun.
+func NewCmdNew(f *cmdutil.Factory, runF func(*NewOptions) error) *cobra.Command {
+	opts := &NewOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:     "new <domain> [<domain>...]",
+		Short:   "Create an RSA key and a self-signed certificate (.pfx + .cer)",
+		Long:    newLong,
+		Example: newExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmdutil.UsageErrorf("give at least one domain name, e.g. azcert new contoso.net")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Ctx = cmd.Context()
+			opts.Names = args
+			opts.DaysGiven = cmd.Flags().Changed("days")
+			opts.NotAfterGiven = cmd.Flags().Changed("not-after")
+			if runF != nil {
+				return runF(opts)
+			}
+			return NewRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&opts.KeySize, "key-size", certgen.DefaultKeySize, "RSA key size in bits: 2048, 3072 or 4096")
+	fl.IntVar(&opts.Days, "days", 365, "validity in days from now")
+	fl.StringVar(&opts.NotAfter, "not-after", "", "end of validity instead of --days (YYYY-MM-DD or RFC 3339)")
+	fl.StringVar(&opts.Purpose, "for", string(certgen.PurposeService), "what the certificate is for: "+orList(certgen.PurposeNames()))
+	fl.BoolVar(&opts.AllowAzureDomain, "allow-azure-domain", false, "allow a domain Azure owns (*.cloudapp.net, ...) in a service certificate")
+	fl.StringVar(&opts.OutDir, "out-dir", ".", "directory for the files")
+	fl.StringVar(&opts.Name, "name", "", `base name of the files (default: the first domain, "*" written as "_wildcard")`)
+	fl.BoolVar(&opts.PEM, "pem", false, "also write <name>.crt.pem and <name>.key.pem")
+	fl.BoolVar(&opts.Force, "force", false, "overwrite existing files")
+	fl.StringVar(&opts.PFXProfile, "pfx-profile", string(export.ProfileCompat), "PFX encryption: compat (3DES, every Windows and Azure) or modern (AES-256; not Cloud Services)")
+	fl.StringVar(&opts.CerFormat, "cer-format", "der", "encoding of the .cer: der or pem")
+	fl.StringVar(&opts.Password, "password", "", "password source for the .pfx: "+secret.Syntax)
+	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(certgen.PurposeNames(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("pfx-profile", cobra.FixedCompletions([]string{"compat", "modern"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("cer-format", cobra.FixedCompletions([]string{"der", "pem"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("key-size", cobra.FixedCompletions([]string{"2048", "3072", "4096"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagDirname("out-dir")
+	return cmd
+}
+
+// newResult is the JSON shape of `azcert new -o json`.
+type newResult struct {
+	Subject      string            `json:"subject"`
+	Names        []string          `json:"names"`
+	NamesUnicode []string          `json:"namesUnicode,omitempty"`
+	For          string            `json:"for"`
+	KeySize      int               `json:"keySize"`
+	NotBefore    time.Time         `json:"notBefore"`
+	NotAfter     time.Time         `json:"notAfter"`
+	Thumbprint   string            `json:"thumbprint"`
+	SHA256       string            `json:"sha256"`
+	PFXProfile   string            `json:"profile"`
+	Files        map[string]string `json:"files"`
+}
+
+// NewRun runs `azcert new`: the choices among names first (usage errors),
+// then Make, then the result.
+func NewRun(opts *NewOptions) error {
+	mo, err := opts.makeOptions()
+	if err != nil {
+		return err
+	}
+	m, err := Make(mo)
+	if err != nil {
+		return err
+	}
+	return printNew(opts, m)
+}
+
+// makeOptions checks the values that must be one of the choices, and the
+// flags that exclude each other, and turns the flags into MakeOptions.
+func (opts *NewOptions) makeOptions() (MakeOptions, error) {
+	purpose, err := certgen.ParsePurpose(opts.Purpose)
+	if err != nil {
+		return MakeOptions{}, &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
+	}
+	profile, err := export.ParseProfile(opts.PFXProfile)
+	if err != nil {
+		return MakeOptions{}, &cmdutil.UsageError{Err: fmt.Errorf("--pfx-profile: %w", err)}
+	}
+	if err := checkCerFormat(opts.CerFormat); err != nil {
+		return MakeOptions{}, err
+	}
+	if opts.DaysGiven && opts.NotAfterGiven {
+		return MakeOptions{}, cmdutil.UsageErrorf("--days and --not-after both set the end of validity; give one")
+	}
+	return MakeOptions{
+		Factory: opts.Factory, Names: opts.Names, KeySize: opts.KeySize, Purpose: purpose,
+		AllowAzureDomain: opts.AllowAzureDomain, Days: opts.Days, NotAfter: opts.NotAfter,
+		Profile: profile, CerFormat: opts.CerFormat, PEM: opts.PEM,
+		OutDir: opts.OutDir, Name: opts.Name, Password: opts.Password, Force: opts.Force,
+	}, nil
+}
+
+// printNew prints what new made: JSON, the thumbprint alone with
+// --quiet, or a table and the note for the purpose.
+func printNew(opts *NewOptions, m *Made) error {
+	f := opts.Factory
+	r := newResultOf(m)
+	if f.JSON() {
+		return cmdutil.WriteJSON(opts.IO.Out, r)
+	}
+	if f.Quiet {
+		_, err := fmt.Fprintln(opts.IO.Out, r.Thumbprint)
+		return err
+	}
+	printNewText(opts.IO, r, m.Names, m.Password.Generated)
+	printPurposeNote(opts.IO, m.Purpose, m.Files)
+	return nil
+}
+
+// newResultOf is the result of new for what Make made.
+func newResultOf(m *Made) newResult {
+	r := newResult{
+		Subject:    m.Cert.Subject.String(),
+		For:        string(m.Purpose),
+		KeySize:    m.Key.N.BitLen(),
+		NotBefore:  m.Cert.NotBefore.UTC(),
+		NotAfter:   m.Cert.NotAfter.UTC(),
+		Thumbprint: export.FormatThumbprint(export.Thumbprint(m.DER, export.SHA1), export.SHA1, export.FormatAzure),
+		SHA256:     export.FormatThumbprint(export.Thumbprint(m.DER, export.SHA256), export.SHA256, export.FormatAzure),
+		PFXProfile: string(m.Profile),
+		Files:      m.Files,
+	}
+	idn := false
+	for _, n := range m.Names {
+		r.Names = append(r.Names, n.ASCII)
+		r.NamesUnicode = append(r.NamesUnicode, n.Unicode)
+		idn = idn || n.IsIDN()
+	}
+	if !idn {
+		r.NamesUnicode = nil
+	}
+	return r
+}
+
+// printPurposeNote tells, on stderr, what to do with the files of a
+// certificate for the purpose, and warns where a file is dangerous.
+func printPurposeNote(io *cmdutil.IOStreams, purpose certgen.Purpose, files map[string]string) {
+	switch purpose {
+	case certgen.PurposeManagement:
+		io.Warnf("anyone holding %s can manage every subscription this certificate is registered with; keep it secret and register only %s", files["pfx"], files["cer"])
+	case certgen.PurposeAPIMBackend:
+		io.Notef("API Management presents this certificate to the back end: upload %s to it (azcert apim upload --help) and make the back end trust %s", files["pfx"], files["cer"])
+	case certgen.PurposeClient:
+		io.Notef("the caller presents %s; API Management accepts it once a policy checks the thumbprint of %s (azcert policy apim --help)", files["pfx"], files["cer"])
+	}
+}
+
+// orList joins choices as "a, b or c", for help and errors.
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+func printNewText(io *cmdutil.IOStreams, r newResult, names []certgen.Name, generated bool) {
+	w := io.Out
+	l := io.OutLabel()
+	var shown []string
+	for _, n := range names {
+		if n.IsIDN() {
+			shown = append(shown, fmt.Sprintf("%s (%s)", n.ASCII, n.Unicode))
+		} else {
+			shown = append(shown, n.ASCII)
+		}
+	}
+	row := func(k, v string) { fmt.Fprintf(w, "%s %s\n", l.Sprintf("%-12s", k), v) }
+	row("subject", r.Subject)
+	row("names", strings.Join(shown, ", "))
+	row("valid", fmt.Sprintf("%s to %s (%d days)", r.NotBefore.Format(time.DateTime+" MST"), r.NotAfter.Format(time.DateTime+" MST"), int(r.NotAfter.Sub(r.NotBefore).Hours()/24)))
+	row("key", fmt.Sprintf("RSA %d", r.KeySize))
+	row("thumbprint", r.Thumbprint)
+	row("pfx", fmt.Sprintf("%s (key + certificate, %s)", r.Files["pfx"], r.PFXProfile))
+	row("cer", r.Files["cer"])
+	if p, ok := r.Files["certPem"]; ok {
+		row("cert pem", p)
+		row("key pem", r.Files["keyPem"])
+	}
+	if generated {
+		row("password", r.Files["password"]+" (generated)")
+	}
+}
