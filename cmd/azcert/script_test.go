@@ -103,6 +103,7 @@ func TestScripts(t *testing.T) {
 			"fault":           cmdFault,
 			"emucerts":        cmdEmuCerts,
 			"emuhandshakes":   cmdEmuHandshakes,
+			"emuconns":        cmdEmuConns,
 			"apimcerts":       cmdAPIMCerts,
 			"apimuse":         cmdAPIMUse,
 			"emustop":         cmdEmuStop,

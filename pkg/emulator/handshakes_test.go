@@ -58,3 +58,33 @@ func TestHandshakesUnstarted(t *testing.T) {
 		t.Errorf("Handshakes() = %d, want 0", n)
 	}
 }
+
+// TestPeakConnections: the peak counts connections open at once, and a
+// reset leaves out those already open.
+func TestPeakConnections(t *testing.T) {
+	f := emutest.Certs(t)
+	srv, _ := emutest.NewServer(t, nil)
+	dial := func() *tls.Conn {
+		t.Helper()
+		conn, err := tls.Dial("tcp", srv.URL[len("https://"):], srv.ClientTLSConfig(emutest.TLSCert(f.Admin)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	a, b := dial(), dial()
+	if n := srv.PeakConnections(); n != 2 {
+		t.Errorf("PeakConnections() = %d with two open, want 2", n)
+	}
+	srv.ResetPeakConnections()
+	if n := srv.PeakConnections(); n != 0 {
+		t.Errorf("PeakConnections() = %d after a reset, want 0", n)
+	}
+	dial()
+	if n := srv.PeakConnections(); n != 1 {
+		t.Errorf("PeakConnections() = %d: a reset must not count the two still open; want 1", n)
+	}
+	a.Close()
+	b.Close()
+}

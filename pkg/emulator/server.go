@@ -126,6 +126,13 @@ type Server struct {
 
 	// handshakes counts the TLS handshakes clients started.
 	handshakes atomic.Int64
+	// conns are the open connections, each with the generation it was
+	// opened in; peak is the most of the current generation open at once
+	// (see PeakConnections).
+	connMu     sync.Mutex
+	conns      map[net.Conn]int
+	generation int
+	peak       int
 
 	// mu guards the fields below and the state of every service (see
 	// Host.Lock); it also serialises the writes of the state file.
@@ -276,6 +283,7 @@ func (s *Server) Start() error {
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          s.errorLog,
+		ConnState:         s.connState,
 	}
 	srv, tl := s.srv, tls.NewListener(ln, tlsConfig)
 	go func() {
@@ -391,6 +399,49 @@ func (s *Server) Client(cert tls.Certificate) *http.Client {
 // not). A client that reuses its connections (HTTP keep-alive) makes one
 // per connection, so a test can check how many connections it opened.
 func (s *Server) Handshakes() int { return int(s.handshakes.Load()) }
+
+// connState keeps count of the open connections.
+func (s *Server) connState(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	switch st {
+	case http.StateNew:
+		if s.conns == nil {
+			s.conns = map[net.Conn]int{}
+		}
+		s.conns[c] = s.generation
+		n := 0
+		for _, g := range s.conns {
+			if g == s.generation {
+				n++
+			}
+		}
+		s.peak = max(s.peak, n)
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	}
+}
+
+// PeakConnections returns the most connections that were open at once,
+// counting those opened since the server started or since the last
+// ResetPeakConnections: what a client's limit on its connections
+// (http.Transport.MaxConnsPerHost) must keep within, however it reuses
+// them.
+func (s *Server) PeakConnections() int {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	return s.peak
+}
+
+// ResetPeakConnections starts the count again: connections open now, which
+// an earlier client may not have closed yet on the server's side, are not
+// counted.
+func (s *Server) ResetPeakConnections() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	s.generation++
+	s.peak = 0
+}
 
 // Handler returns the server's HTTP handler, for use without a listener
 // (for example with httptest.NewRecorder). A service that authorises by

@@ -133,8 +133,11 @@ func New(o Options) (*Client, error) {
 // connection a request is done with serves the next one (HTTP keep-alive)
 // instead of being closed, and it opens at most n connections per host: a
 // request that finds them all busy waits for one rather than dialling. A
-// batch of requests then costs at most n TLS handshakes, each of which
-// signs with the management certificate's key. It applies when
+// batch of requests then has at most n connections open at once and costs
+// about n TLS handshakes, each of which signs with the management
+// certificate's key (a few more on a loaded machine: Go's transport does
+// not reuse a connection whose request it had not finished writing within
+// 50 ms of the answer). It applies when
 // Options.HTTPClient's Transport is an *http.Transport (otherwise it does
 // nothing), and must be called before the first request.
 func (c *Client) LimitConnections(n int) {
