@@ -14,32 +14,20 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/apimclient"
 )
 
 var fixedNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// testFactory is a Factory with buffers for streams, a fixed clock and an
-// empty environment.
 func testFactory() (f *cmdutil.Factory, out, errOut *bytes.Buffer) {
-	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	f = &cmdutil.Factory{
-		IO:        &cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, ColorOff: true},
-		Now:       func() time.Time { return fixedNow },
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Output:    "text",
-	}
+	f, out, errOut = cmdtest.Factory(nil)
+	f.Now = func() time.Time { return fixedNow }
 	return f, out, errOut
 }
 
-// execute runs cmd with args, quietly, the way cobra does below the root.
-func execute(cmd *cobra.Command, args ...string) error {
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	return cmd.Execute()
-}
+func execute(cmd *cobra.Command, args ...string) error { return cmdtest.Execute(cmd, args...) }
 
 // conn are the API Management flags as their defaults leave them.
 func conn(sub, rg, svc string) cmdutil.APIMFlags {

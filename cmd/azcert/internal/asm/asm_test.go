@@ -10,18 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
-// testFactory is a Factory on buffers, with a fixed clock and env as the
-// environment.
 func testFactory(env map[string]string) (*cmdutil.Factory, *bytes.Buffer, *bytes.Buffer) {
-	var out, errOut bytes.Buffer
-	return &cmdutil.Factory{
-		IO:        &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, ColorOff: true},
-		Now:       func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) },
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-	}, &out, &errOut
+	f, out, errOut := cmdtest.Factory(env)
+	f.Output = ""
+	return f, out, errOut
 }
 
 // connArgs give every connection flag; connWant is what they set.

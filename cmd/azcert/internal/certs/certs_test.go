@@ -6,26 +6,18 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 // fixedNow is the clock of every test in this package.
-var fixedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+var fixedNow = cmdtest.Now
 
-// testFactory is a Factory with buffers for streams, fixedNow for a clock
-// and env for the environment.
 func testFactory(env map[string]string) (f *cmdutil.Factory, out, errOut *bytes.Buffer) {
-	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	return &cmdutil.Factory{
-		IO:        &cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, ColorOff: true},
-		Now:       func() time.Time { return fixedNow },
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Output:    "text",
-	}, out, errOut
+	return cmdtest.Factory(env)
 }
 
 // parseFlags runs the command newCmd makes with args, and returns the

@@ -1,7 +1,6 @@
 package connect
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -10,18 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 )
 
 func testFactory(env map[string]string) *cmdutil.Factory {
-	return &cmdutil.Factory{
-		IO:  &cmdutil.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}, ColorOff: true},
-		Now: time.Now,
-		LookupEnv: func(k string) (string, bool) {
-			v, ok := env[k]
-			return v, ok
-		},
-	}
+	f, _, _ := cmdtest.Factory(env)
+	return f
 }
 
 func conn() cmdutil.ConnFlags {

@@ -2,7 +2,6 @@ package cscfg
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,27 +11,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	cscfgfile "github.com/azcert/azcert/pkg/cscfg"
 )
 
 func testFactory() (f *cmdutil.Factory, out, errOut *bytes.Buffer) {
-	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	f = &cmdutil.Factory{
-		IO:        &cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, ColorOff: true},
-		Now:       func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) },
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Output:    "text",
-	}
+	f, out, errOut = cmdtest.Factory(nil)
+	f.Now = func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) }
 	return f, out, errOut
 }
 
-func execute(cmd *cobra.Command, args ...string) error {
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	return cmd.Execute()
-}
+func execute(cmd *cobra.Command, args ...string) error { return cmdtest.Execute(cmd, args...) }
 
 func TestNewCmdShow(t *testing.T) {
 	tests := []struct {

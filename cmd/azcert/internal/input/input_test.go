@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/pkg/export"
 )
@@ -38,11 +39,9 @@ func TestReadBounded(t *testing.T) {
 }
 
 func testFactory(stdin string) *cmdutil.Factory {
-	return &cmdutil.Factory{
-		IO:        &cmdutil.IOStreams{In: strings.NewReader(stdin), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}, ColorOff: true},
-		Now:       time.Now,
-		LookupEnv: func(string) (string, bool) { return "", false },
-	}
+	f, _, _ := cmdtest.Factory(nil)
+	f.IO.In = strings.NewReader(stdin)
+	return f
 }
 
 // Read refuses, with one input error each, what cannot be a certificate
