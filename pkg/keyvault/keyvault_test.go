@@ -539,4 +539,3 @@ func BenchmarkImport20(b *testing.B) {
 		b.Errorf("%d runs took %d handshakes, %d tokens, %d challenges; want one each per run", runs, h, tok, ch)
 	}
 }
-

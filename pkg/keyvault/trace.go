@@ -19,5 +19,5 @@ var secretJSON = regexp.MustCompile(`"(value|pwd)"\s*:\s*"(?:[^"\\]|\\.)*"`)
 // Redact hides the certificate, its private key and its password in a
 // request or answer body, for the trace.
 func Redact(body []byte) []byte {
-	return body
+	return secretJSON.ReplaceAll(body, []byte(`"$1":"REDACTED"`))
 }
