@@ -155,6 +155,26 @@ func NewARM(o Options, cred azcore.TokenCredential, endpoint string) (*Client, e
 	return o.client(pl), nil
 }
 
+// NewBearer makes a Client that authorizes each request with a bearer
+// token from cred through azcore's BearerTokenPolicy, steered by handler
+// (policy.AuthorizationHandler): the way of a service that names its token
+// scope and tenant in an authentication challenge, as Key Vault does. With
+// a zero handler the policy asks for scopes, like NewARM.
+//
+// The policy runs on each try, below the retry policy and above the trace,
+// so the trace shows every exchange it makes (a challenge's 401, then the
+// authorized request) with the Authorization header REDACTED. Failures to
+// get a token come back from Do as *CredentialError; a handler's error
+// does too when it is, or wraps, a *CredentialError.
+func NewBearer(o Options, cred azcore.TokenCredential, scopes []string, handler policy.AuthorizationHandler) (*Client, error) {
+	if cred == nil {
+		return nil, errors.New("azhttp: a credential is required")
+	}
+	auth := runtime.NewBearerTokenPolicy(markingCredential{cred}, scopes, &policy.BearerTokenOptions{AuthorizationHandler: handler})
+	co := o.clientOptions()
+	return o.client(runtime.NewPipeline(o.Module, "v1", o.pipelineOptions(auth), &co)), nil
+}
+
 // ARMAudience returns the token audience of an ARM endpoint: the known
 // clouds' own, and for any other endpoint (the emulator) its URL.
 func ARMAudience(endpoint string) string {
@@ -195,13 +215,15 @@ func (o Options) clientOptions() policy.ClientOptions {
 	}
 }
 
-// pipelineOptions are the retry notes and the trace. They go into the
-// pipeline options, not the client options: for ARM that puts them before
-// the bearer token policy, so the trace never holds a token and a token
-// failure is a failed attempt like any other.
-func (o Options) pipelineOptions() runtime.PipelineOptions {
+// pipelineOptions are the retry notes, a per-try authorization policy
+// (NewBearer's) and the trace. They go into the pipeline options, not the
+// client options: for ARM that puts them before the bearer token policy,
+// so the trace never holds a token and a token failure is a failed
+// attempt like any other. An auth policy given here runs before the trace,
+// which redacts the Authorization header whatever the allow-list says.
+func (o Options) pipelineOptions(auth ...policy.Policy) runtime.PipelineOptions {
 	perCall, perRetry := retrynote.Policies(retrynote.Options{Retry: o.Retry, OnRetry: o.OnRetry})
-	plo := runtime.PipelineOptions{PerCall: []policy.Policy{perCall}, PerRetry: []policy.Policy{perRetry}}
+	plo := runtime.PipelineOptions{PerCall: []policy.Policy{perCall}, PerRetry: append([]policy.Policy{perRetry}, auth...)}
 	if o.Trace != nil {
 		plo.PerRetry = append(plo.PerRetry, newTracePolicy(o.Trace, o.TraceHeaders, o.RedactBody))
 	}

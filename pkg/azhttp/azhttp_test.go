@@ -300,3 +300,104 @@ func TestValidSubscription(t *testing.T) {
 		}
 	}
 }
+
+// countingToken counts the tokens asked for and the options of the last.
+type countingToken struct {
+	mu   sync.Mutex
+	n    int
+	last policy.TokenRequestOptions
+}
+
+func (c *countingToken) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	c.last = o
+	return azcore.AccessToken{Token: fmt.Sprint("tok-", c.n), ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// TestNewBearer: the handler decides what each try carries; a 401 with a
+// challenge goes to OnChallenge and the request is sent again, both tries
+// traced with the token REDACTED; a token failure is a *CredentialError,
+// and so is a handler's error that is one.
+func TestNewBearer(t *testing.T) {
+	var mu sync.Mutex
+	var auths []string
+	srv, count := server(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		mu.Lock()
+		auths = append(auths, r.Header.Get("Authorization"))
+		mu.Unlock()
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, "{}")
+	})
+	cred := &countingToken{}
+	challenged := false
+	handler := policy.AuthorizationHandler{
+		OnRequest: func(req *policy.Request, authNZ func(policy.TokenRequestOptions) error) error {
+			if !challenged {
+				return nil // no token before the challenge
+			}
+			return authNZ(policy.TokenRequestOptions{Scopes: []string{"https://example/.default"}})
+		},
+		OnChallenge: func(req *policy.Request, res *http.Response, authNZ func(policy.TokenRequestOptions) error) error {
+			challenged = true
+			return authNZ(policy.TokenRequestOptions{Scopes: []string{"https://example/.default"}, TenantID: "t1"})
+		},
+	}
+	var trace bytes.Buffer
+	o := options(srv)
+	o.Trace, o.TraceHeaders = &trace, []string{"Www-Authenticate"}
+	c, err := azhttp.NewBearer(o, cred, nil, handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, _, err := get(t, c, context.Background(), srv.URL+"/x", http.StatusOK); err != nil {
+			t.Fatalf("Do #%d = %v", i, err)
+		}
+	}
+	if count() != 4 || cred.n != 1 || cred.last.TenantID != "t1" {
+		t.Errorf("3 calls made %d requests and %d tokens (tenant %q), want 4 requests (one challenged) and 1 token for t1", count(), cred.n, cred.last.TenantID)
+	}
+	if auths[0] != "" || auths[1] != "Bearer tok-1" {
+		t.Errorf("Authorization of the first two requests = %q, want none, then Bearer tok-1", auths[:2])
+	}
+	tr := trace.String()
+	if !strings.Contains(tr, "< 401 Unauthorized") || !strings.Contains(tr, `Www-Authenticate: Bearer realm="test"`) ||
+		!strings.Contains(tr, "Authorization: REDACTED") || strings.Contains(tr, "tok-1") {
+		t.Errorf("the trace must show the challenge and hide the token:\n%s", tr)
+	}
+
+	c, err = azhttp.NewBearer(o, failingCredential{}, []string{"https://example/.default"}, policy.AuthorizationHandler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = get(t, c, context.Background(), srv.URL+"/x", http.StatusOK)
+	var ce *azhttp.CredentialError
+	if !errors.As(err, &ce) || err.Error() != "EnvironmentCredential: missing AZURE_TENANT_ID" {
+		t.Errorf("Do with a failing credential = %v, want the *CredentialError", err)
+	}
+
+	refusing := policy.AuthorizationHandler{
+		OnRequest: func(*policy.Request, func(policy.TokenRequestOptions) error) error { return nil },
+		OnChallenge: func(*policy.Request, *http.Response, func(policy.TokenRequestOptions) error) error {
+			return &azhttp.CredentialError{Err: errors.New("the challenge names another domain")}
+		},
+	}
+	c, err = azhttp.NewBearer(o, cred, nil, refusing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := count()
+	_, _, err = get(t, c, context.Background(), srv.URL+"/x", http.StatusOK)
+	if !errors.As(err, &ce) || count() != before+1 {
+		t.Errorf("Do with a refusing handler = %v after %d requests, want a *CredentialError after 1 (not retried)", err, count()-before)
+	}
+	if _, err := azhttp.NewBearer(o, nil, nil, handler); err == nil {
+		t.Error("NewBearer without a credential succeeded")
+	}
+}

@@ -77,7 +77,8 @@ func (p *tracePolicy) log(first string, h http.Header, body []byte) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := "REDACTED"
-		if p.headers[http.CanonicalHeaderKey(k)] {
+		// A credential never shows, even if a client allow-lists it.
+		if p.headers[http.CanonicalHeaderKey(k)] && !strings.EqualFold(k, "Authorization") {
 			v = strings.Join(h[k], ", ")
 		}
 		fmt.Fprintf(p.w, "azcert: debug:   %s: %s\n", k, v)

@@ -67,6 +67,12 @@ func TestTrace(t *testing.T) {
 			hidden: []string{"s3cret-pw", "Bearer tok", "session=abc"},
 		},
 		{
+			name:    "Authorization allow-listed by mistake",
+			headers: []string{"Authorization", "Content-Type"},
+			shown:   []string{"azcert: debug:   Authorization: REDACTED"},
+			hidden:  []string{"Bearer tok"},
+		},
+		{
 			name:    "no redactor: no bodies",
 			headers: []string{"Content-Type"},
 			body:    "<Password>s3cret-pw</Password>",
