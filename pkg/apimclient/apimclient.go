@@ -331,9 +331,4 @@ func (c *Client) Delete(ctx context.Context, id, ifMatch string) (deleted bool, 
 
 // StaticToken is a credential that always returns the same bearer token,
 // for --access-token and the emulator.
-type StaticToken string
-
-// GetToken implements azcore.TokenCredential.
-func (t StaticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: string(t), ExpiresOn: time.Now().Add(time.Hour)}, nil
-}
+type StaticToken = azhttp.StaticToken

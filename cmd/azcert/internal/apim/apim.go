@@ -5,9 +5,7 @@ package apim
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -42,36 +40,11 @@ func NewCmdGroup(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// credNameRE finds "XCredential: reason" in the message of the Azure
-// credential chain, one per credential it tried.
-var credNameRE = regexp.MustCompile(`(\w+Credential): ([^\n]*)`)
-
 // apimError turns credential failures into one line that says what was
 // tried and how to log in, and adds hints to ARM errors users can act on.
 func apimError(err error) error {
-	var ce *apimclient.CredentialError
-	if errors.As(err, &ce) {
-		var tried []string
-		seen := map[string]bool{}
-		for _, m := range credNameRE.FindAllStringSubmatch(ce.Err.Error(), -1) {
-			if m[1] == "DefaultAzureCredential" || seen[m[1]] {
-				continue
-			}
-			seen[m[1]] = true
-			reason := strings.TrimSpace(m[2])
-			if i := strings.IndexAny(reason, ".;"); i > 0 {
-				reason = reason[:i]
-			}
-			tried = append(tried, fmt.Sprintf("%s (%s)", strings.TrimSuffix(m[1], "Credential"), reason))
-		}
-		msg := "no Azure credential is available"
-		if len(tried) > 0 {
-			msg += "; tried " + strings.Join(tried, ", ")
-		} else {
-			msg += ": " + connect.OneLine(ce.Err.Error())
-		}
-		return cmdutil.WithHint(&cmdutil.CredentialError{Err: errors.New(msg)},
-			"log in with 'az login', set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, or give --access-token")
+	if errors.As(err, new(*apimclient.CredentialError)) {
+		return connect.CredentialFailure(err)
 	}
 	var e *apimclient.Error
 	if errors.As(err, &e) {

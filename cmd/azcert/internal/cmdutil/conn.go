@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -96,5 +97,26 @@ func AddAPIMFlags(cmd *cobra.Command, o *APIMFlags, passwordSyntax string) {
 type APIMSession struct {
 	Client *apimclient.Client
 	// Where names the service in messages: "API Management rg/name".
+	Where string
+}
+
+// KeyVaultFlags are the flags of the Key Vault commands.
+type KeyVaultFlags struct {
+	// Conn.Endpoint is --vault: the vault's name or URL.
+	Conn        ConnFlags
+	AccessToken string
+}
+
+// AddKeyVaultFlags adds the Key Vault connection flags.
+func AddKeyVaultFlags(cmd *cobra.Command, o *KeyVaultFlags, passwordSyntax string) {
+	cmd.Flags().StringVar(&o.AccessToken, "access-token", "", "bearer token source ("+passwordSyntax+"); without it the Azure credential chain is used (environment, workload identity, managed identity, Azure CLI, Azure Developer CLI)")
+	AddConnFlags(cmd, &o.Conn, "vault", "the vault: its name (with --cloud) or its URL, e.g. https://contoso-kv.vault.azure.net or the emulator's keyvault-url",
+		"overall time limit, retries included", "retries after a network error, throttling (429) or a 5xx answer")
+}
+
+// KeyVaultSession is a connected Key Vault client.
+type KeyVaultSession struct {
+	Client *keyvault.Client
+	// Where names the vault in messages: "vault https://contoso-kv.vault.azure.net".
 	Where string
 }

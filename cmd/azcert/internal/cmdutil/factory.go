@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -41,11 +42,14 @@ type Factory struct {
 	// APIManagement connects to an API Management service through Azure
 	// Resource Manager. It sends nothing.
 	APIManagement func(ctx context.Context, o *APIMFlags) (*APIMSession, error)
+	// KeyVault connects to a key vault's data plane. It sends nothing.
+	KeyVault func(ctx context.Context, o *KeyVaultFlags) (*KeyVaultSession, error)
 
-	// MgmtOptions and APIMOptions, if set, adjust the clients' options
+	// MgmtOptions, APIMOptions and KeyVaultOptions, if set, adjust the clients' options
 	// before they are built (tests shorten retry delays with them).
-	MgmtOptions func(*mgmtclient.Options)
-	APIMOptions func(*apimclient.Options)
+	MgmtOptions     func(*mgmtclient.Options)
+	APIMOptions     func(*apimclient.Options)
+	KeyVaultOptions func(*keyvault.Options)
 }
 
 // Setting reads an AZCERT_* variable that stands in for a flag. One set to

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/azhttp"
+	"github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -36,6 +39,11 @@ func Install(f *cmdutil.Factory) {
 	if f.APIManagement == nil {
 		f.APIManagement = func(ctx context.Context, o *cmdutil.APIMFlags) (*cmdutil.APIMSession, error) {
 			return APIManagement(ctx, f, o)
+		}
+	}
+	if f.KeyVault == nil {
+		f.KeyVault = func(ctx context.Context, o *cmdutil.KeyVaultFlags) (*cmdutil.KeyVaultSession, error) {
+			return KeyVault(ctx, f, o)
 		}
 	}
 }
@@ -213,24 +221,9 @@ func APIManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.APIMFlags
 		}
 		endpoint = u
 	}
-	var cred azcore.TokenCredential
-	if o.AccessToken != "" {
-		tok, err := secret.Resolve(f, secret.Request{Flag: "access-token", Spec: o.AccessToken, EnvVar: "AZCERT_ACCESS_TOKEN", Purpose: "the access token"})
-		if err != nil {
-			return nil, err
-		}
-		if strings.TrimSpace(tok.Value) == "" {
-			return nil, cmdutil.UsageErrorf("--access-token: the token is empty")
-		}
-		cred = apimclient.StaticToken(strings.TrimSpace(tok.Value))
-	} else if v, ok := f.Setting("AZCERT_ACCESS_TOKEN"); ok {
-		cred = apimclient.StaticToken(strings.TrimSpace(v))
-	} else {
-		c, err := azidentity.NewDefaultAzureCredential(nil)
-		if err != nil {
-			return nil, cmdutil.UsageErrorf("the Azure credential chain cannot start: %s", OneLine(err.Error()))
-		}
-		cred = c
+	cred, err := tokenCredential(f, o.AccessToken)
+	if err != nil {
+		return nil, err
 	}
 	pool, err := roots(f, &o.Conn)
 	if err != nil {
@@ -254,6 +247,105 @@ func APIManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.APIMFlags
 		return nil, &cmdutil.UsageError{Err: err}
 	}
 	return &cmdutil.APIMSession{Client: c, Where: fmt.Sprintf("API Management %s/%s", o.ResourceGroup, o.Service)}, nil
+}
+
+// KeyVault validates the Key Vault flags, finds a token credential and
+// builds the client. The vault's challenge, on the first request, tells
+// the client the tenant and scope of the token it needs.
+func KeyVault(ctx context.Context, f *cmdutil.Factory, o *cmdutil.KeyVaultFlags) (*cmdutil.KeyVaultSession, error) {
+	if o.Conn.Endpoint == "" {
+		return nil, cmdutil.UsageErrorf("--vault is required: the vault's name or URL (or set AZCERT_VAULT)")
+	}
+	if err := checkConn(&o.Conn); err != nil {
+		return nil, err
+	}
+	vault, err := keyvault.VaultURL(o.Conn.Endpoint, o.Conn.Cloud)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: fmt.Errorf("--vault: %w", err)}
+	}
+	cred, err := tokenCredential(f, o.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := roots(f, &o.Conn)
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig.RootCAs = pool
+	opts := keyvault.Options{VaultURL: vault, Credential: cred, Transport: &http.Client{Transport: tr}, MaxRetries: maxRetries(&o.Conn)}
+	opts.OnRetry = RetryNote(f)
+	if f.Debug {
+		opts.Trace = f.IO.ErrOut
+	}
+	if f.KeyVaultOptions != nil {
+		f.KeyVaultOptions(&opts)
+	}
+	c, err := keyvault.New(opts)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: err}
+	}
+	return &cmdutil.KeyVaultSession{Client: c, Where: "vault " + c.VaultURL()}, nil
+}
+
+// tokenCredential is where bearer tokens come from: --access-token (a
+// password source), else AZCERT_ACCESS_TOKEN (the token itself), else the
+// Azure credential chain (environment, workload identity, managed
+// identity, Azure CLI, Azure Developer CLI).
+func tokenCredential(f *cmdutil.Factory, spec string) (azcore.TokenCredential, error) {
+	if spec != "" {
+		tok, err := secret.Resolve(f, secret.Request{Flag: "access-token", Spec: spec, EnvVar: "AZCERT_ACCESS_TOKEN", Purpose: "the access token"})
+		if err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(tok.Value) == "" {
+			return nil, cmdutil.UsageErrorf("--access-token: the token is empty")
+		}
+		return azhttp.StaticToken(strings.TrimSpace(tok.Value)), nil
+	}
+	if v, ok := f.Setting("AZCERT_ACCESS_TOKEN"); ok {
+		return azhttp.StaticToken(strings.TrimSpace(v)), nil
+	}
+	c, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("the Azure credential chain cannot start: %s", OneLine(err.Error()))
+	}
+	return c, nil
+}
+
+// credNameRE finds "XCredential: reason" in the message of the Azure
+// credential chain, one per credential it tried.
+var credNameRE = regexp.MustCompile(`(\w+Credential): ([^\n]*)`)
+
+// CredentialFailure words an error that says no token could be had (an
+// *azhttp.CredentialError) as one line naming what was tried, with the
+// hint how to log in; any other error it returns unchanged.
+func CredentialFailure(err error) error {
+	var ce *azhttp.CredentialError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	var tried []string
+	seen := map[string]bool{}
+	for _, m := range credNameRE.FindAllStringSubmatch(ce.Err.Error(), -1) {
+		if m[1] == "DefaultAzureCredential" || seen[m[1]] {
+			continue
+		}
+		seen[m[1]] = true
+		reason := strings.TrimSpace(m[2])
+		if i := strings.IndexAny(reason, ".;"); i > 0 {
+			reason = reason[:i]
+		}
+		tried = append(tried, fmt.Sprintf("%s (%s)", strings.TrimSuffix(m[1], "Credential"), reason))
+	}
+	msg := "no Azure credential is available"
+	if len(tried) > 0 {
+		msg += "; tried " + strings.Join(tried, ", ")
+	} else {
+		msg += ": " + OneLine(ce.Err.Error())
+	}
+	return cmdutil.WithHint(&cmdutil.CredentialError{Err: errors.New(msg)},
+		"log in with 'az login', set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, or give --access-token")
 }
 
 // OneLine folds s's whitespace, newlines included, into single spaces.
