@@ -12,9 +12,12 @@
 //	WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/<tenant>", resource="https://<host>"
 //
 // where host is the host the request was sent to, without its port, so
-// that the SDKs' check that the challenge's resource matches the vault's
-// domain can pass on 127.0.0.1. A client then asks for a token for the
-// scope "<resource>/.default" and sends the request again.
+// that a check that the vault's host name ends with the resource's passes
+// on 127.0.0.1. (The Go SDK's check, that the vault's host and port end
+// with "." and the resource's host, passes for no IP address; its
+// DisableChallengeResourceVerification option turns it off.) A client
+// then asks for a token for the scope "<resource>/.default" and sends the
+// request again.
 //
 // Requests need an api-version: 7.0 to 7.6, with or without a -preview
 // suffix (the SDKs send 7.4, 7.5 and 7.6-preview.2), or 2025-07-01. With V
