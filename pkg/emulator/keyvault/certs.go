@@ -545,6 +545,17 @@ func (s *Service) getCertificate(rq *request, name, version string) {
 	writeJSON(rq.w, http.StatusOK, bundle(rq.base, c, v))
 }
 
+func (s *Service) getPolicy(rq *request, name string) {
+	s.lock()
+	defer s.h.Unlock()
+	c := s.active(name)
+	if c == nil {
+		notFound(name).write(rq.w)
+		return
+	}
+	writeJSON(rq.w, http.StatusOK, policy(rq.base, c.name, c.current()))
+}
+
 func (s *Service) deleteCertificate(rq *request, name string) {
 	s.lock()
 	defer s.h.Unlock()

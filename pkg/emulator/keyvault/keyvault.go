@@ -27,6 +27,7 @@
 //	GET    /certificates?api-version=V                    Get Certificates (maxresults up to 25, nextLink with $skiptoken)
 //	GET    /certificates/<name>[/<version>]?api-version=V Get Certificate
 //	GET    /certificates/<name>/versions?api-version=V    Get Certificate Versions (paged the same way)
+//	GET    /certificates/<name>/policy?api-version=V      Get Certificate Policy (of the current version)
 //	DELETE /certificates/<name>?api-version=V             Delete Certificate (soft delete: a DeletedCertificateBundle)
 //	GET    /deletedcertificates?api-version=V             Get Deleted Certificates (paged)
 //	GET    /deletedcertificates/<name>?api-version=V      Get Deleted Certificate
@@ -234,6 +235,10 @@ func (s *Service) serveCertificates(rq *request, segs []string) {
 	case len(segs) == 2 && strings.EqualFold(segs[1], "import"):
 		if rq.allow(http.MethodPost) {
 			s.importCertificate(rq, segs[0])
+		}
+	case len(segs) == 2 && strings.EqualFold(segs[1], "policy"):
+		if rq.allow(http.MethodGet) {
+			s.getPolicy(rq, segs[0])
 		}
 	case len(segs) == 2 && strings.EqualFold(segs[1], "versions"):
 		if rq.allow(http.MethodGet) {

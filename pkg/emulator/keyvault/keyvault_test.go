@@ -474,6 +474,16 @@ func TestImport(t *testing.T) {
 	if got := decode[bundle](t, a); got.ID != b.ID || got.Attributes.Enabled {
 		t.Errorf("GET version: id %s enabled %v, want %s disabled", got.ID, got.Attributes.Enabled, b.ID)
 	}
+	a = v.call(t, http.MethodGet, "/certificates/site-1/policy", nil)
+	wantStatus(t, "GET policy", a, http.StatusOK)
+	if p := decode[struct {
+		ID          string `json:"id"`
+		SecretProps struct {
+			ContentType string `json:"contentType"`
+		} `json:"secret_props"`
+	}](t, a); p.ID != b.Policy.ID || p.SecretProps.ContentType != "application/x-pem-file" {
+		t.Errorf("GET policy = %+v, want the current version's", p)
+	}
 	vs := decode[list](t, v.call(t, http.MethodGet, "/certificates/Site-1/versions", nil))
 	if len(vs.Value) != 2 || vs.Value[0].ID != b.ID || vs.Value[1].ID != b2.ID || vs.NextLink != nil {
 		t.Errorf("versions = %+v, want the two ids, oldest first, no nextLink", vs)
@@ -555,6 +565,7 @@ func TestNotFoundAndMethods(t *testing.T) {
 	}{
 		{"get absent", http.MethodGet, "/certificates/absent", 404, "CertificateNotFound", "A certificate with (name/id) absent was not found in this key vault."},
 		{"get absent version", http.MethodGet, "/certificates/web/0123456789abcdef0123456789abcdef", 404, "CertificateNotFound", "(name/id) web/versions/0123456789abcdef0123456789abcdef was not found"},
+		{"policy absent", http.MethodGet, "/certificates/absent/policy", 404, "CertificateNotFound", "absent"},
 		{"delete absent", http.MethodDelete, "/certificates/absent", 404, "CertificateNotFound", "absent"},
 		{"get deleted absent", http.MethodGet, "/deletedcertificates/web", 404, "CertificateNotFound", "Deleted Certificate not found: web"},
 		{"purge absent", http.MethodDelete, "/deletedcertificates/absent", 404, "CertificateNotFound", "Deleted Certificate not found"},
