@@ -39,7 +39,10 @@ type Service interface {
 	// member. An error that is not a *StateError is reported as one.
 	LoadState(decode func(key string, v any) error) error
 	// SaveState returns the values of the service's members, one for each
-	// of StateKeys, for the state file. It is called with the Host locked.
+	// of StateKeys, for the state file. A nil value leaves its member out:
+	// a service added after files were written does so while it holds
+	// nothing, so that those files are saved as they were (and still read
+	// with an older release). It is called with the Host locked.
 	SaveState() []any
 
 	// Attach connects the service to the Server that New is making, once

@@ -218,6 +218,10 @@ func (s *Server) marshalState() ([]byte, error) {
 			return nil, fmt.Errorf("a service has %d state members and %d values", len(keys), len(values))
 		}
 		for i, k := range keys {
+			if values[i] == nil {
+				// The service leaves the member out (Service.SaveState).
+				continue
+			}
 			if err := add(k, values[i]); err != nil {
 				return nil, err
 			}

@@ -1,7 +1,9 @@
 // Package azure is the emulator azcert ships (azcert emulator): an
 // emulator.Server with every service azcert speaks to, on one port, the
-// Service Management API (package asm) and the Azure Resource Manager
-// endpoints of API Management (package apim).
+// Service Management API (package asm), the Azure Resource Manager
+// endpoints of API Management (package apim) and the certificates of the
+// Key Vault data plane (package keyvault), whose vault URL is the
+// server's URL.
 //
 // A new service is added here: a field of Emulator, its settings in
 // Config, and its place in the list New gives emulator.New.
@@ -14,6 +16,7 @@ import (
 	"github.com/azcert/azcert/pkg/emulator"
 	"github.com/azcert/azcert/pkg/emulator/apim"
 	"github.com/azcert/azcert/pkg/emulator/asm"
+	"github.com/azcert/azcert/pkg/emulator/keyvault"
 )
 
 // Config configures an Emulator: the Server's settings and each service's,
@@ -46,6 +49,11 @@ type Config struct {
 	APIMServices []string
 	ARMToken     string
 	ARMPageSize  int
+
+	// KeyVaultTenant is the tenant Key Vault's authentication challenge
+	// names; "" means keyvault.DefaultTenant. Key Vault accepts the ARM
+	// token (ARMToken, or the random one APIM.Token returns).
+	KeyVaultTenant string
 }
 
 // Emulator is a Server with its services, for their accessors
@@ -56,6 +64,9 @@ type Emulator struct {
 	ASM *asm.Service
 	// APIM is the API Management certificates of ARM.
 	APIM *apim.Service
+	// KeyVault is the certificates of the Key Vault data plane; the vault
+	// URL is the Server's URL.
+	KeyVault *keyvault.Service
 }
 
 // New prepares an Emulator without listening (see emulator.New); Start
@@ -74,15 +85,21 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
+	kv, err := keyvault.New(keyvault.Config{Token: m.Token(), Tenant: cfg.KeyVaultTenant})
+	if err != nil {
+		return nil, err
+	}
+	// Key Vault comes first: Service Management owns every other path
+	// outside ARM.
 	srv, err := emulator.New(emulator.Config{
 		Listen:       cfg.Listen,
 		Subscription: cfg.Subscription,
 		StatePath:    cfg.StatePath,
 		Now:          cfg.Now,
 		Logf:         cfg.Logf,
-	}, a, m)
+	}, kv, a, m)
 	if err != nil {
 		return nil, err
 	}
-	return &Emulator{Server: srv, ASM: a, APIM: m}, nil
+	return &Emulator{Server: srv, ASM: a, APIM: m, KeyVault: kv}, nil
 }

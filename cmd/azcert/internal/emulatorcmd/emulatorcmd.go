@@ -57,9 +57,16 @@ It also serves the Azure Resource Manager endpoints of API Management client
 certificates (paths /subscriptions/...) for the services named by --apim,
 to requests that carry the bearer token it prints (--access-token).
 
+It also serves the certificates of the Key Vault data plane (paths
+/certificates/... and /deletedcertificates/...; the vault URL is the
+server's URL): import, get, list, versions, soft delete, recover and purge,
+with Key Vault's 401 challenge to a request without the bearer token (the
+same ARM token), so the official Azure SDKs can use it as a vault.
+
 It listens on 127.0.0.1 by default and prints its URL, subscription, CA
-file, ARM endpoint and ARM token, one "key: value" per line (JSON with -o json). Ctrl-C or SIGTERM stops
-it; with --state FILE the registrations survive a restart.
+file, ARM endpoint, ARM token and Key Vault URL, one "key: value" per line
+(JSON with -o json). Ctrl-C or SIGTERM stops it; with --state FILE the
+registrations and the vault's certificates survive a restart.
 
 Faults for trying retries (--fault, repeatable): throttle:N (503
 TooManyRequests), internal:N (500), reset:N (drop the connection),
@@ -218,14 +225,15 @@ func printInfo(opts *Options, srv *azure.Emulator) error {
 		CAFile       string `json:"caFile"`
 		ARMEndpoint  string `json:"armEndpoint"`
 		ARMToken     string `json:"armToken"`
-	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.APIM.Token()}
+		KeyVaultURL  string `json:"keyvaultUrl"`
+	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.APIM.Token(), srv.URL}
 	if opts.Factory.JSON() {
 		if err := cmdutil.WriteJSON(opts.IO.Out, info); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(opts.IO.Out, "url: %s\nsubscription: %s\nca-file: %s\narm-endpoint: %s\narm-token: %s\n",
-			info.URL, info.Subscription, info.CAFile, info.ARMEndpoint, info.ARMToken)
+		fmt.Fprintf(opts.IO.Out, "url: %s\nsubscription: %s\nca-file: %s\narm-endpoint: %s\narm-token: %s\nkeyvault-url: %s\n",
+			info.URL, info.Subscription, info.CAFile, info.ARMEndpoint, info.ARMToken, info.KeyVaultURL)
 	}
 	if flusher, ok := opts.IO.Out.(interface{ Sync() error }); ok {
 		_ = flusher.Sync()
