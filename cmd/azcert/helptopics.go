@@ -53,6 +53,7 @@ Variables that hold a flag's value (the same text the flag takes):
   AZCERT_CLOUD           --cloud: public, china or usgov
   AZCERT_CA_FILE         --ca-file: extra CA certificates (the emulator's)
   AZCERT_ARM_ENDPOINT    --arm-endpoint: the Azure Resource Manager URL
+  AZCERT_VAULT           --vault: the key vault's name or URL
   AZCERT_RESOURCE_GROUP, AZCERT_SERVICE, AZCERT_TIMEOUT, AZCERT_RETRIES, ...
   AZCERT_CONFIG          the config file, like --config
 
@@ -62,7 +63,7 @@ applies only when its flag is not given, and is never printed):
   AZCERT_PASSWORD        the password for a .pfx being written (--password)
   AZCERT_IN_PASSWORD     the password for a .pfx being read (--in-password)
   AZCERT_AUTH_PASSWORD   the password of --auth-cert (--auth-password)
-  AZCERT_ACCESS_TOKEN    an ARM bearer token (--access-token)
+  AZCERT_ACCESS_TOKEN    a bearer token for ARM or Key Vault (--access-token)
 
 Read by the Azure credential chain when --access-token is not given
 (azidentity's DefaultAzureCredential):

@@ -102,6 +102,14 @@ func TestJSONStyle(t *testing.T) {
 		{cmd: "apim list", args: apim, array: true},
 		{cmd: "apim delete", args: append([]string{mustThumb(t, site), "--yes"}, apim...)},
 		{cmd: "apim delete", args: append([]string{mustThumb(t, site), "--yes"}, apim...)}, // not present
+		{cmd: "keyvault import", args: append([]string{sitePFX}, pw...)},
+		{cmd: "keyvault list", array: true},
+		{cmd: "keyvault list", args: []string{"--include-versions", "contoso-net"}, array: true},
+		{cmd: "keyvault show", args: []string{"contoso-net"}},
+		{cmd: "keyvault delete", args: []string{"contoso-net", "--yes"}},
+		{cmd: "keyvault recover", args: []string{"contoso-net"}},
+		{cmd: "keyvault delete", args: []string{"contoso-net", "--purge", "--yes"}},
+		{cmd: "keyvault delete", args: []string{"contoso-net", "--yes"}}, // not present
 	}
 	ran := map[string]bool{}
 	check := func(t *testing.T, rn jsonRun, stdout string) {

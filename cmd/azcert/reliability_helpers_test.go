@@ -373,6 +373,7 @@ func emulatorEnv(t *testing.T, fx *relFixtures, srv *azure.Emulator) map[string]
 		"AZCERT_AUTH_PASSWORD": relPassword,
 		"AZCERT_ARM_ENDPOINT":  srv.URL,
 		"AZCERT_ACCESS_TOKEN":  srv.APIM.Token(),
+		"AZCERT_VAULT":         srv.URL,
 		"RELPW":                relPassword,
 	}
 }

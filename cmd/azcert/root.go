@@ -22,6 +22,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
 	"github.com/azcert/azcert/cmd/azcert/internal/emulatorcmd"
+	"github.com/azcert/azcert/cmd/azcert/internal/keyvault"
 	"github.com/azcert/azcert/cmd/azcert/internal/policy"
 	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/mgmtclient"
@@ -278,6 +279,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		cscfgcmd.NewCmdGroup(f),
 		asm.NewCmdRotate(f, nil),
 		apim.NewCmdGroup(f),
+		keyvault.NewCmdGroup(f),
 		newGenDocsCmd(f),
 		asm.NewCmdUpload(f, nil),
 		asm.NewCmdList(f, nil),

@@ -450,6 +450,7 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("EMU_URL", srv.URL)
 	ts.Setenv("AZCERT_ARM_ENDPOINT", srv.URL)
 	ts.Setenv("EMU_TOKEN", srv.APIM.Token())
+	ts.Setenv("EMU_VAULT", srv.URL) // the Key Vault data plane shares the port
 }
 
 func scriptEmulator(ts *testscript.TestScript) *azure.Emulator {
