@@ -3,14 +3,18 @@ package keyvault
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/spf13/cobra"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
+	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/export"
 	kv "github.com/azcert/azcert/pkg/keyvault"
 )
@@ -34,7 +38,11 @@ its password) or a PEM file that holds the certificate and the key. The
 answer names the certificate's id (versioned), its secret id (sid: what
 App Service, Application Gateway and Cloud Services (extended support)
 read), its key id, x5t and thumbprint, and its validity. Each import of a
-name adds a version.
+name adds a version; a certificate that is the name's current version
+already is not imported again (a rerun is harmless, status "already
+present"). An import is never sent twice: after a failure worth retrying
+(the network, 429, 5xx) azcert looks at the current version before it
+tries again, up to --retries times.
 
 What Key Vault would refuse is refused here first, before any request: a
 wrong password, a certificate without its private key, an RSA key under
@@ -108,12 +116,68 @@ func ImportRun(opts *ImportOptions) error {
 	}
 	ctx, cancel := opts.Vault.Conn.WithTimeout(opts.Ctx)
 	defer cancel()
-	c, err := sess.Client.Import(ctx, name, params)
+	c, status, err := importOnce(ctx, sess, name, params, export.FormatThumbprint(export.Thumbprint(cert.Raw, export.SHA1), export.SHA1, export.FormatAzure), opts.Vault.Conn.Retries)
 	if err != nil {
 		return vaultError(fmt.Errorf("importing %s into %s: %w", opts.File, sess.Where, err), name, opts.Vault.Conn.Endpoint)
 	}
-	opts.IO.Notef("imported %s into %s as %s (version %s)", opts.File, sess.Where, c.Name, c.Version)
-	return printCert(opts.Factory, resultOf(c, "imported"))
+	if status == "already present" {
+		opts.IO.Notef("%s is already the current version of %s in %s; nothing imported", opts.File, c.Name, sess.Where)
+	} else {
+		opts.IO.Notef("imported %s into %s as %s (version %s)", opts.File, sess.Where, c.Name, c.Version)
+	}
+	return printCert(opts.Factory, resultOf(c, status))
+}
+
+// importOnce imports the certificate unless it is the current version of
+// the name already (a rerun is harmless), and never twice: an import is
+// not retried blindly, because an import whose answer was lost (a reset,
+// a timeout) was carried out. After a failure worth retrying (the network,
+// 429, 5xx) it looks at the current version first, and retries only if
+// the certificate is not there, at most retries times.
+func importOnce(ctx context.Context, sess *cmdutil.KeyVaultSession, name string, p kv.ImportParams, thumb string, retries int) (*kv.Certificate, string, error) {
+	current := func() *kv.Certificate {
+		if c, err := sess.Client.Get(ctx, name, ""); err == nil && strings.EqualFold(c.Thumbprint, thumb) {
+			return c
+		}
+		return nil
+	}
+	if c := current(); c != nil {
+		return c, "already present", nil
+	}
+	once := policy.WithRetryOptions(ctx, policy.RetryOptions{MaxRetries: -1})
+	for attempt := 0; ; attempt++ {
+		c, err := sess.Client.Import(once, name, p)
+		if err == nil {
+			return c, "imported", nil
+		}
+		if !retriable(err) || attempt >= retries {
+			return nil, "", err
+		}
+		if c := current(); c != nil {
+			return c, "imported", nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", err
+		case <-time.After(min(time.Second<<attempt, 30*time.Second)):
+		}
+	}
+}
+
+// retriable reports a failure another attempt may not meet: no answer, or
+// throttling or a server error.
+func retriable(err error) bool {
+	var u *kv.UnavailableError
+	var e *kv.Error
+	switch {
+	case errors.As(err, new(*azhttp.TooLargeError)):
+		return false
+	case errors.As(err, &u):
+		return true
+	case errors.As(err, &e):
+		return e.Temporary()
+	}
+	return false
 }
 
 // importParams reads the file, refuses what Key Vault would refuse, and
