@@ -98,6 +98,7 @@ func TestJSONStyle(t *testing.T) {
 		{cmd: "list", args: []string{"--service", "web"}, array: true},
 		{cmd: "delete", args: []string{site, "--yes"}},
 		{cmd: "rotate", args: []string{"contoso.net", "--service", "web", "--cscfg", "svc.cscfg", "--name", "SSL", "--file-name", "rot", "--password", "env:RELPW"}},
+		{cmd: "rotate", args: []string{"contoso.net", "--keyvault", emu.srv.URL, "--cscfg", "svc.cscfg", "--name", "SSL", "--file-name", "rotkv", "--password", "env:RELPW", "--vault-id", "/subscriptions/x/vaults/kv"}},
 		{cmd: "apim upload", args: append(append([]string{sitePFX}, pw...), apim...)},
 		{cmd: "apim list", args: apim, array: true},
 		{cmd: "apim delete", args: append([]string{mustThumb(t, site), "--yes"}, apim...)},

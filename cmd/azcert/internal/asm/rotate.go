@@ -12,11 +12,13 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
+	kvcmd "github.com/azcert/azcert/cmd/azcert/internal/keyvault"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/check"
 	"github.com/azcert/azcert/pkg/cscfg"
 	"github.com/azcert/azcert/pkg/export"
+	kv "github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -41,6 +43,14 @@ type RotateOptions struct {
 	CerFormat  string
 	PEM        bool
 	DryRun     bool
+
+	// KeyVault, for Cloud Services (extended support), is the vault the
+	// certificate is imported into instead of an upload to a classic
+	// cloud service; AccessToken its token source, VaultID the vault's
+	// resource id for the osProfile.secrets fragment.
+	KeyVault    string
+	AccessToken string
+	VaultID     string
 }
 
 const rotateLong = `Rotate the SSL certificate of a cloud service in one step:
@@ -57,14 +67,25 @@ certificate is never deleted. If the upload fails, the new .pfx stays on
 disk and the .cscfg is untouched; running the same command again completes
 the rotation. --dry-run shows the plan and changes nothing. The certificate
 is made as azcert new makes one (the same checks and limits), with
---cer-format and --pem as there.`
+--cer-format and --pem as there.
+
+Cloud Services (extended support) takes its certificates from a key vault:
+with --keyvault VAULT, step 3 imports the .pfx into the vault (no --service,
+no management certificate), and azcert prints the osProfile.secrets
+fragment for the deployment's ARM template or 'az cloud-service update':
+sourceVault.id (--vault-id, the vault's resource id) and the certificate's
+versioned secret URL. The vault needs enabledForDeployment.`
 
 const rotateExample = `  azcert rotate contoso.net www.contoso.net --service contoso-web \
     --cscfg ServiceConfiguration.Cloud.cscfg --name SSL \
     --password env:PFX_PW --publish-settings my.publishsettings
 
   # See what would happen
-  azcert rotate contoso.net --service contoso-web --cscfg ServiceConfiguration.Cloud.cscfg --name SSL --dry-run`
+  azcert rotate contoso.net --service contoso-web --cscfg ServiceConfiguration.Cloud.cscfg --name SSL --dry-run
+
+  # Cloud Services (extended support): through the key vault
+  azcert rotate contoso.net --keyvault contoso-kv --cscfg ServiceConfiguration.Cloud.cscfg --name SSL \
+    --password env:PFX_PW --vault-id "$(az keyvault show --name contoso-kv --query id -o tsv)"`
 
 // NewCmdRotate makes `azcert rotate`. runF, if not nil, replaces RotateRun
 // (tests check the options with it).
@@ -106,6 +127,9 @@ func NewCmdRotate(f *cmdutil.Factory, runF func(*RotateOptions) error) *cobra.Co
 	fl.StringVar(&opts.CerFormat, "cer-format", "der", "encoding of the .cer: der or pem")
 	fl.BoolVar(&opts.PEM, "pem", false, "also write <name>.crt.pem and <name>.key.pem")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan; write and upload nothing")
+	fl.StringVar(&opts.KeyVault, "keyvault", "", "Cloud Services (extended support): import into this key vault (name or URL) instead of uploading")
+	fl.StringVar(&opts.AccessToken, "access-token", "", "with --keyvault: bearer token source for the vault ("+secret.InSyntax+"); else the Azure credential chain")
+	fl.StringVar(&opts.VaultID, "vault-id", "", "with --keyvault: the vault's resource id, for sourceVault.id of the osProfile.secrets fragment")
 	_ = cmd.MarkFlagFilename("cscfg", "cscfg")
 	_ = cmd.MarkFlagDirname("out-dir")
 	_ = cmd.RegisterFlagCompletionFunc("pfx-profile", cobra.FixedCompletions([]string{"compat", "modern"}, cobra.ShellCompDirectiveNoFileComp))
@@ -122,6 +146,9 @@ type rotation struct {
 	reuse   bool          // the .pfx exists from an earlier run
 	sess    *cmdutil.MgmtSession
 	cert    *input.Loaded
+	// With --keyvault: the vault, and the certificate as imported.
+	vault    *cmdutil.KeyVaultSession
+	imported *kv.Certificate
 }
 
 // RotateRun runs `azcert rotate`. Everything is checked (flags, the new
@@ -143,7 +170,11 @@ func RotateRun(opts *RotateOptions) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	if err := r.upload(thumb); err != nil {
+	upload := r.upload
+	if opts.KeyVault != "" {
+		upload = r.importToVault
+	}
+	if err := upload(thumb); err != nil {
 		return cmdutil.WithHint(err, "%s stays on disk and %s is unchanged; run the same command again to finish", r.plan.Files["pfx"], opts.Cscfg)
 	}
 	if _, err := cscfgcmd.SetInFile(opts.Factory, opts.Cscfg, opts.Name, opts.Role, thumb, ""); err != nil {
@@ -156,11 +187,8 @@ func RotateRun(opts *RotateOptions) error {
 // the .cscfg's entries and connects.
 func (r *rotation) prepare() error {
 	o := r.opts
-	// In the order of the usage line, so the message is the same every run.
-	for _, req := range []struct{ flag, v string }{{"service", o.Service}, {"cscfg", o.Cscfg}, {"name", o.Name}} {
-		if req.v == "" {
-			return cmdutil.UsageErrorf("--%s is required", req.flag)
-		}
+	if err := checkRotateFlags(o); err != nil {
+		return err
 	}
 	var err error
 	if r.profile, err = export.ParseProfile(o.PFXProfile); err != nil {
@@ -179,8 +207,35 @@ func (r *rotation) prepare() error {
 	}
 	_, statErr := os.Stat(r.plan.Files["pfx"])
 	r.reuse = statErr == nil
+	if o.KeyVault != "" {
+		vault := cmdutil.KeyVaultFlags{Conn: o.Mgmt.Conn, AccessToken: o.AccessToken}
+		vault.Conn.Endpoint = o.KeyVault
+		r.vault, err = o.Factory.KeyVault(o.Ctx, &vault)
+		return err
+	}
 	r.sess, err = o.Factory.ServiceManagement(o.Ctx, &o.Mgmt)
 	return err
+}
+
+// checkRotateFlags checks the required flags, in the order of the usage
+// line (so the message is the same every run), and those that go only
+// with --keyvault or only without it.
+func checkRotateFlags(o *RotateOptions) error {
+	required := []struct{ flag, v string }{{"service", o.Service}, {"cscfg", o.Cscfg}, {"name", o.Name}}
+	if o.KeyVault != "" {
+		if o.Service != "" {
+			return cmdutil.UsageErrorf("--service is a classic cloud service; with --keyvault the certificate goes into the vault (Cloud Services (extended support)): give one of them")
+		}
+		required = required[1:]
+	} else if o.AccessToken != "" || o.VaultID != "" {
+		return cmdutil.UsageErrorf("--access-token and --vault-id go with --keyvault")
+	}
+	for _, req := range required {
+		if req.v == "" {
+			return cmdutil.UsageErrorf("--%s is required", req.flag)
+		}
+	}
+	return nil
 }
 
 // cscfgEntries reads the entries of the .cscfg that --name (and --role)
@@ -220,7 +275,11 @@ func (r *rotation) printPlan() {
 		fmt.Fprintf(w, "1. create %s and %s: RSA %d, %s, %d days, profile %s\n", pfx, r.plan.Files["cer"], o.KeySize, strings.Join(o.Domains, ", "), o.Days, r.profile)
 	}
 	fmt.Fprintf(w, "2. check it for a cloud service\n")
-	fmt.Fprintf(w, "3. upload it to cloud service %s (subscription %s) and wait\n", o.Service, r.sess.Subscription)
+	if r.vault != nil {
+		fmt.Fprintf(w, "3. import it into %s\n", r.vault.Where)
+	} else {
+		fmt.Fprintf(w, "3. upload it to cloud service %s (subscription %s) and wait\n", o.Service, r.sess.Subscription)
+	}
 	for _, e := range r.old {
 		fmt.Fprintf(w, "4. set %s in role %s of %s (now %s) to the new thumbprint\n", cmdutil.Printable(e.Name), cmdutil.Printable(e.Role), o.Cscfg, cmdutil.Printable(cmdutil.OrNone(e.Thumbprint)))
 	}
@@ -292,9 +351,80 @@ func (r *rotation) upload(thumb string) error {
 	return nil
 }
 
+// importToVault imports the .pfx into the vault, unless it is the current
+// version there already (an earlier run), never twice.
+func (r *rotation) importToVault(thumb string) error {
+	o := r.opts
+	ctx, cancel := o.Mgmt.Conn.WithTimeout(o.Ctx)
+	defer cancel()
+	name := kvcmd.DefaultName(r.cert.Bundle.Cert)
+	params := kv.ImportParams{Value: r.cert.Data, Password: r.cert.Password, ContentType: kv.ContentTypePKCS12}
+	c, status, err := kvcmd.ImportOnce(ctx, r.vault, name, params, thumb, o.Mgmt.Conn.Retries)
+	if err != nil {
+		return fmt.Errorf("importing %s into %s: %w", r.plan.Files["pfx"], r.vault.Where, err)
+	}
+	if status == "already present" {
+		o.IO.Notef("%s is already in %s as %s", thumb, r.vault.Where, c.Name)
+	} else {
+		o.IO.Notef("imported %s into %s as %s (version %s)", r.plan.Files["pfx"], r.vault.Where, c.Name, c.Version)
+	}
+	r.imported = c
+	return nil
+}
+
+// vaultCertificate is one certificate of an osProfile.secrets entry.
+type vaultCertificate struct {
+	CertificateURL string `json:"certificateUrl"`
+}
+
+// secretsFragment is the osProfile.secrets entry of a Cloud Services
+// (extended support) deployment that installs the imported certificate:
+// the vault by its resource id, the certificate by its versioned secret.
+type secretsFragment struct {
+	SourceVault struct {
+		ID string `json:"id"`
+	} `json:"sourceVault"`
+	VaultCertificates []vaultCertificate `json:"vaultCertificates"`
+}
+
+// printVault reports a rotation through a key vault: old and new
+// thumbprints, the osProfile.secrets fragment, and what the vault needs.
+func (r *rotation) printVault(thumb string) error {
+	o := r.opts
+	var frag secretsFragment
+	frag.SourceVault.ID = o.VaultID
+	frag.VaultCertificates = []vaultCertificate{{r.imported.SID}}
+	if o.Factory.JSON() {
+		var olds []string
+		for _, e := range r.old {
+			olds = append(olds, e.Thumbprint)
+		}
+		return cmdutil.WriteJSON(o.IO.Out, map[string]any{"keyvault": r.vault.Client.VaultURL(), "name": o.Name, "cscfg": o.Cscfg,
+			"thumbprint": thumb, "previousThumbprints": olds, "files": r.plan.Files, "certificateName": r.imported.Name,
+			"sid": r.imported.SID, "osProfile": map[string]any{"secrets": []secretsFragment{frag}}})
+	}
+	w := o.IO.Out
+	for _, e := range r.old {
+		fmt.Fprintf(w, "%-10s %s  (%s/%s)\n", "old", cmdutil.Printable(cmdutil.OrNone(e.Thumbprint)), cmdutil.Printable(e.Role), cmdutil.Printable(e.Name))
+	}
+	fmt.Fprintf(w, "%-10s %s  (in %s as %s; %s updated)\n", "new", thumb, r.vault.Where, r.imported.Name, o.Cscfg)
+	fmt.Fprintln(w, "osProfile.secrets:")
+	if err := cmdutil.WriteJSON(w, []secretsFragment{frag}); err != nil {
+		return err
+	}
+	if o.VaultID == "" {
+		o.IO.Notef("sourceVault.id is the vault's resource id: give it with --vault-id (az keyvault show --name <vault> --query id -o tsv)")
+	}
+	o.IO.Notef("next: the vault needs enabledForDeployment (az keyvault update --name <vault> --enabled-for-deployment true); deploy %s with these secrets; the old version stays in the vault", o.Cscfg)
+	return nil
+}
+
 // print reports the rotation: old and new thumbprints, and what is next.
 func (r *rotation) print(thumb string) error {
 	o := r.opts
+	if r.vault != nil {
+		return r.printVault(thumb)
+	}
 	if o.Factory.JSON() {
 		var olds []string
 		for _, e := range r.old {

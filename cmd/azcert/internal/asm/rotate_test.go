@@ -26,6 +26,10 @@ func TestNewCmdRotate(t *testing.T) {
 			want: with(func(o *RotateOptions) {
 				o.OutDir, o.FileName, o.Password, o.KeySize, o.Days, o.PFXProfile, o.CerFormat, o.PEM, o.DryRun = "out", "rot", "env:PW", 3072, 90, "modern", "pem", true, true
 			})},
+		{name: "key vault", args: []string{"contoso.net", "--keyvault", "contoso-kv", "--access-token", "env:TOK", "--vault-id", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/contoso-kv"},
+			want: with(func(o *RotateOptions) {
+				o.KeyVault, o.AccessToken, o.VaultID = "contoso-kv", "env:TOK", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/contoso-kv"
+			})},
 		{name: "no domain", args: []string{"--service", "web"}, wantErr: "give the domain(s) of the new certificate"},
 		{name: "days not a number", args: []string{"contoso.net", "--days", "many"}, wantErr: "invalid argument"},
 	} {

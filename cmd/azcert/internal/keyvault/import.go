@@ -116,7 +116,7 @@ func ImportRun(opts *ImportOptions) error {
 	}
 	ctx, cancel := opts.Vault.Conn.WithTimeout(opts.Ctx)
 	defer cancel()
-	c, status, err := importOnce(ctx, sess, name, params, export.FormatThumbprint(export.Thumbprint(cert.Raw, export.SHA1), export.SHA1, export.FormatAzure), opts.Vault.Conn.Retries)
+	c, status, err := ImportOnce(ctx, sess, name, params, export.FormatThumbprint(export.Thumbprint(cert.Raw, export.SHA1), export.SHA1, export.FormatAzure), opts.Vault.Conn.Retries)
 	if err != nil {
 		return vaultError(fmt.Errorf("importing %s into %s: %w", opts.File, sess.Where, err), name, opts.Vault.Conn.Endpoint)
 	}
@@ -128,13 +128,13 @@ func ImportRun(opts *ImportOptions) error {
 	return printCert(opts.Factory, resultOf(c, status))
 }
 
-// importOnce imports the certificate unless it is the current version of
+// ImportOnce imports the certificate unless it is the current version of
 // the name already (a rerun is harmless), and never twice: an import is
 // not retried blindly, because an import whose answer was lost (a reset,
 // a timeout) was carried out. After a failure worth retrying (the network,
 // 429, 5xx) it looks at the current version first, and retries only if
 // the certificate is not there, at most retries times.
-func importOnce(ctx context.Context, sess *cmdutil.KeyVaultSession, name string, p kv.ImportParams, thumb string, retries int) (*kv.Certificate, string, error) {
+func ImportOnce(ctx context.Context, sess *cmdutil.KeyVaultSession, name string, p kv.ImportParams, thumb string, retries int) (*kv.Certificate, string, error) {
 	current := func() *kv.Certificate {
 		if c, err := sess.Client.Get(ctx, name, ""); err == nil && strings.EqualFold(c.Thumbprint, thumb) {
 			return c
