@@ -39,10 +39,16 @@ const (
 	// Client is a client certificate a caller presents in mutual TLS, for
 	// example to API Management.
 	Client Target = "client"
+	// CloudServiceES is an SSL certificate of Cloud Services (extended
+	// support), which takes it from a key vault.
+	CloudServiceES Target = "cloud-service-es"
+	// KeyVault is a certificate to import into Azure Key Vault, for a use
+	// the vault does not know (it is checked again for that use).
+	KeyVault Target = "keyvault"
 )
 
 // Targets lists every target, for help and completion.
-var Targets = []Target{Service, Server, Client, Management, APIMBackend, APIMClient}
+var Targets = []Target{Service, Server, Client, Management, APIMBackend, APIMClient, CloudServiceES, KeyVault}
 
 // ParseTarget accepts the names in Targets.
 func ParseTarget(s string) (Target, error) {
@@ -51,7 +57,11 @@ func ParseTarget(s string) (Target, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("unknown target %q (choose service, server, client, management, apim-backend or apim-client)", s)
+	names := make([]string, len(Targets))
+	for i, t := range Targets {
+		names[i] = string(t)
+	}
+	return "", fmt.Errorf("unknown target %q (choose %s or %s)", s, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 }
 
 // Purpose is the azcert new --for purpose that makes a certificate for the
@@ -81,7 +91,14 @@ func (t Target) newCmd() string {
 }
 
 // serverAuth reports whether the target is a TLS server's certificate.
-func (t Target) serverAuth() bool { return t == Service || t == Server }
+func (t Target) serverAuth() bool { return t == Service || t == Server || t == CloudServiceES }
+
+// cloudService reports the targets of a cloud service's SSL certificate,
+// classic or extended support: a custom domain, the key in the .pfx.
+func (t Target) cloudService() bool { return t == Service || t == CloudServiceES }
+
+// fromKeyVault reports the targets whose .pfx Key Vault must read.
+func (t Target) fromKeyVault() bool { return t == CloudServiceES || t == KeyVault }
 
 // Describe names the target in words.
 func (t Target) Describe() string {
@@ -96,6 +113,10 @@ func (t Target) Describe() string {
 		return "a TLS server certificate"
 	case Client:
 		return "a client certificate"
+	case CloudServiceES:
+		return "a Cloud Services (extended support) certificate"
+	case KeyVault:
+		return "a certificate for Key Vault"
 	}
 	return string(t)
 }
@@ -249,8 +270,10 @@ func Run(b *export.Bundle, o Options) *Report {
 		add(RulePrivateKey, Pass, "no private key: right for registering (upload the .cer); keep the .pfx to authenticate", "")
 	case o.Target == Client:
 		add(RulePrivateKey, Pass, "no private key: right for a policy that checks its thumbprint; the caller keeps the .pfx to present it", "")
-	case o.Target == Service:
+	case o.Target.cloudService():
 		add(RulePrivateKey, Fail, "no private key: a cloud service needs a .pfx with the key to serve SSL", noKeyRemedy)
+	case o.Target == KeyVault:
+		add(RulePrivateKey, Fail, "no private key: Key Vault imports a certificate with its key", noKeyRemedy)
 	case o.Target == Server:
 		add(RulePrivateKey, Fail, "no private key: a TLS server needs the key to serve its certificate", noKeyRemedy)
 	default:
@@ -265,10 +288,15 @@ func Run(b *export.Bundle, o Options) *Report {
 		add(RuleKeyMatch, Fail, "the private key does not belong to the certificate", "export the .pfx again from the matching key and certificate")
 	}
 
-	checkKeyUsage(c, o.Target, newCert, add)
-	checkExtKeyUsage(c, o.Target, newCert, add)
+	if o.Target == KeyVault {
+		add(RuleKeyUsage, NA, "Key Vault stores a certificate of any usage; check it for the service that reads it", "")
+		add(RuleExtKeyUsage, NA, "Key Vault stores a certificate of any usage; check it for the service that reads it", "")
+	} else {
+		checkKeyUsage(c, o.Target, newCert, add)
+		checkExtKeyUsage(c, o.Target, newCert, add)
+	}
 	checkNames(c, o.Domains, cmds, add)
-	if o.Target == Service {
+	if o.Target.cloudService() {
 		var azure []string
 		for _, n := range append([]string{c.Subject.CommonName}, c.DNSNames...) {
 			if s := certgen.AzureOwnedSuffix(n); s != "" && n != "" {
@@ -419,8 +447,10 @@ func runWithoutCert(b *export.Bundle, o Options, add addFunc) {
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: it cannot authenticate; register the .cer and keep the .pfx that holds the key", noKeyRemedy)
 	case Client:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: the caller cannot present it; give the caller the .pfx that holds the key", noKeyRemedy)
-	case Service:
+	case Service, CloudServiceES:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: a cloud service needs the key to serve SSL", noKeyRemedy)
+	case KeyVault:
+		add(RulePrivateKey, Fail, "the .pfx holds no private key: Key Vault imports a certificate with its key", noKeyRemedy)
 	case Server:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: a TLS server needs the key to serve its certificate", noKeyRemedy)
 	default:
@@ -552,9 +582,12 @@ func checkPFX(p *export.PFXInfo, t Target, cmds commands, add addFunc) {
 	case export.ProfileCompat:
 		add(RulePFXEncryption, Pass, "encrypted with 3DES (compat), which every Windows version and Azure service reads", "")
 	case export.ProfileModern:
-		if t == Service {
+		switch {
+		case t == Service:
 			add(RulePFXEncryption, Fail, "encrypted with AES-256 (modern); Cloud Services does not accept AES-encrypted .pfx files", reencrypt)
-		} else {
+		case t.fromKeyVault():
+			add(RulePFXEncryption, Warn, "encrypted with AES-256 (modern); Key Vault has refused AES-encrypted .pfx imports, 3DES (compat) is what it reads", reencrypt)
+		default:
 			add(RulePFXEncryption, Pass, "encrypted with AES-256 (modern)", "")
 		}
 	case export.ProfileLegacyRC2:

@@ -135,6 +135,20 @@ func TestRun(t *testing.T) {
 			check.Management, nil, nil},
 		{"AES pfx for a service", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileModern, "contoso.net") },
 			check.Service, nil, map[string]check.Level{check.RulePFXEncryption: check.Fail}},
+		{"compat pfx for Cloud Services (extended support)", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileCompat, "contoso.net") },
+			check.CloudServiceES, []string{"contoso.net"}, nil},
+		{"AES pfx for Cloud Services (extended support)", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileModern, "contoso.net") },
+			check.CloudServiceES, nil, map[string]check.Level{check.RulePFXEncryption: check.Warn}},
+		{"cloudapp.net for Cloud Services (extended support)", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileCompat, "web.cloudapp.net") },
+			check.CloudServiceES, nil, map[string]check.Level{check.RuleAzureDomain: check.Fail}},
+		{"no serverAuth for Cloud Services (extended support)", func(t *testing.T) *export.Bundle {
+			return withKey(custom(t, func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }, 2048), key(t, 2048))
+		}, check.CloudServiceES, nil, map[string]check.Level{check.RuleExtKeyUsage: check.Fail}},
+		{"AES pfx for Key Vault", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileModern, "contoso.net") },
+			check.KeyVault, nil, map[string]check.Level{check.RulePFXEncryption: check.Warn, check.RuleKeyUsage: check.NA, check.RuleExtKeyUsage: check.NA}},
+		{"a client certificate for Key Vault", func(t *testing.T) *export.Bundle {
+			return withKey(custom(t, func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }, 2048), key(t, 2048))
+		}, check.KeyVault, nil, map[string]check.Level{check.RuleKeyUsage: check.NA, check.RuleExtKeyUsage: check.NA}},
 		{"names do not cover the domain", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileCompat, "contoso.net") },
 			check.Service, []string{"www.contoso.net"}, map[string]check.Level{check.RuleNames: check.Fail}},
 		{"wildcard covers one label", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileCompat, "*.contoso.net") },
@@ -174,7 +188,7 @@ func TestRun(t *testing.T) {
 					case f.ID == check.RuleKeyMatch && b.Key == nil,
 						f.ID == check.RulePFXEncryption && b.PFX == nil,
 						f.ID == check.RuleNames && len(tt.domains) == 0,
-						f.ID == check.RuleAzureDomain && tt.target != check.Service:
+						f.ID == check.RuleAzureDomain && tt.target != check.Service && tt.target != check.CloudServiceES:
 						want = check.NA
 					}
 				}
@@ -246,8 +260,11 @@ func TestRunWithoutCertificate(t *testing.T) {
 			t.Errorf("%s: a .pfx without its key passed", target)
 		}
 		wantEnc := check.Pass
-		if target == check.Service {
+		switch target {
+		case check.Service:
 			wantEnc = check.Fail
+		case check.CloudServiceES, check.KeyVault:
+			wantEnc = check.Warn // Key Vault has refused AES .pfx imports
 		}
 		if f, _ := r.Find(check.RulePFXEncryption); f.Level != wantEnc {
 			t.Errorf("%s: pfx-encryption = %s, want %s", target, f.Level, wantEnc)
@@ -336,7 +353,7 @@ func TestPurposeMatchesTarget(t *testing.T) {
 // does not.
 func TestClientCerNeedsNoKey(t *testing.T) {
 	b := custom(t, func(c *x509.Certificate) {}, 2048)
-	for target, want := range map[check.Target]check.Level{check.Client: check.Pass, check.Server: check.Fail, check.APIMBackend: check.Fail} {
+	for target, want := range map[check.Target]check.Level{check.Client: check.Pass, check.Server: check.Fail, check.APIMBackend: check.Fail, check.KeyVault: check.Fail} {
 		r := check.Run(b, check.Options{Target: target, Now: now})
 		if f, _ := r.Find(check.RulePrivateKey); f.Level != want {
 			t.Errorf("a .cer checked for %s: private-key = %s (%s), want %s", target, f.Level, f.Reason, want)

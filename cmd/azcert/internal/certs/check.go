@@ -39,7 +39,10 @@ key is a FAIL like any other. Exit 0 when nothing FAILs, 4 otherwise.
 certificate), server (any other TLS server), client (a caller's client
 certificate, e.g. one API Management checks), management, and apim-backend
 (the client certificate API Management presents to a back end; apim-client
-is its older name).
+is its older name); and for certificates that go through Azure Key Vault,
+cloud-service-es (Cloud Services (extended support): the rules of service,
+and a .pfx Key Vault reads) and keyvault (a .pfx with its key that Key Vault
+imports; key usages are NA, to be checked for the service that reads it).
 
 Rules (ids, for -o json): x509-version, key-type, key-size (RSA >= 2048),
 private-key (a cloud service, a server and API Management need the .pfx
@@ -49,7 +52,8 @@ apim-backend), ext-key-usage (serverAuth for service and server, clientAuth
 for the others), names (they cover every --domain), azure-domain (a service
 certificate must not name *.cloudapp.net and the like), validity (expired or
 not yet valid: FAIL; expiring within 30 days: WARN), pfx-encryption (AES:
-FAIL for a cloud service; RC2: WARN, OpenSSL 3 and Node cannot read it),
+FAIL for a cloud service, WARN through Key Vault; RC2: WARN, OpenSSL 3 and
+Node cannot read it),
 signature-algorithm (SHA-1: WARN) and serial-number.`
 
 const checkExample = `  # Is this .pfx ready for a cloud service on contoso.net?
@@ -68,7 +72,7 @@ const checkExample = `  # Is this .pfx ready for a cloud service on contoso.net?
 func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IO, Factory: f}
 	cmd := &cobra.Command{
-		Use:               "check <file> --for {service|server|client|management|apim-backend}",
+		Use:               "check <file> --for {service|server|client|management|apim-backend|cloud-service-es|keyvault}",
 		Short:             "Check a certificate against Azure's requirements",
 		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long:              checkLong,
@@ -89,7 +93,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Target, "for", "service", "what the certificate is for: service, server, client, management or apim-backend")
+	fl.StringVar(&opts.Target, "for", "service", "what the certificate is for: service, server, client, management, apim-backend, cloud-service-es or keyvault")
 	fl.StringArrayVar(&opts.Domains, "domain", nil, "a name the certificate must cover (repeatable)")
 	fl.StringVar(&opts.InPassword, "in-password", "", "password source for a .pfx: "+secret.InSyntax)
 	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(checkTargetNames(), cobra.ShellCompDirectiveNoFileComp))
