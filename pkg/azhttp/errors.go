@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ type Error struct {
 	RequestID string
 	// CorrelationID is the answer's x-ms-correlation-request-id (ARM).
 	CorrelationID string
+	// RetryAfter is the wait the answer's Retry-After asked for (429,
+	// 503), 0 when it gave none.
+	RetryAfter time.Duration
 }
 
 // Error gives the status, the code, the message and the request id:
@@ -69,6 +73,13 @@ const maxMessage = 300
 func ParseError(resp *http.Response, body []byte, parse func([]byte) (code, message string, ok bool)) *Error {
 	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("x-ms-request-id"),
 		CorrelationID: resp.Header.Get("x-ms-correlation-request-id")}
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+			e.RetryAfter = time.Duration(s) * time.Second
+		} else if t, err := http.ParseTime(v); err == nil {
+			e.RetryAfter = max(time.Until(t), 0)
+		}
+	}
 	if parse == nil {
 		parse = ParseJSONError
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/azcert/azcert/pkg/azhttp"
 )
@@ -140,4 +141,24 @@ func FuzzParseError(f *testing.F) {
 		}
 		_ = e.Error()
 	})
+}
+
+// ParseError keeps the wait a 429 or 503 asked for, in seconds or as a date.
+func TestParseErrorRetryAfter(t *testing.T) {
+	for _, tt := range []struct {
+		header string
+		want   time.Duration
+	}{{"7", 7 * time.Second}, {"", 0}, {"soon", 0}, {"-1", 0}} {
+		resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}}
+		if tt.header != "" {
+			resp.Header.Set("Retry-After", tt.header)
+		}
+		if e := azhttp.ParseError(resp, nil, nil); e.RetryAfter != tt.want {
+			t.Errorf("Retry-After %q: RetryAfter = %v, want %v", tt.header, e.RetryAfter, tt.want)
+		}
+	}
+	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}}}
+	if e := azhttp.ParseError(resp, nil, nil); e.RetryAfter < 59*time.Minute || e.RetryAfter > time.Hour {
+		t.Errorf("Retry-After as a date: RetryAfter = %v, want about an hour", e.RetryAfter)
+	}
 }

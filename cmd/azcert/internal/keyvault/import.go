@@ -133,7 +133,8 @@ func ImportRun(opts *ImportOptions) error {
 // not retried blindly, because an import whose answer was lost (a reset,
 // a timeout) was carried out. After a failure worth retrying (the network,
 // 429, 5xx) it looks at the current version first, and retries only if
-// the certificate is not there, at most retries times.
+// the certificate is not there, at most retries times, after the wait the
+// answer's Retry-After asked for (else 1 s, doubling).
 func ImportOnce(ctx context.Context, sess *cmdutil.KeyVaultSession, name string, p kv.ImportParams, thumb string, retries int) (*kv.Certificate, string, error) {
 	current := func() *kv.Certificate {
 		if c, err := sess.Client.Get(ctx, name, ""); err == nil && strings.EqualFold(c.Thumbprint, thumb) {
@@ -156,10 +157,15 @@ func ImportOnce(ctx context.Context, sess *cmdutil.KeyVaultSession, name string,
 		if c := current(); c != nil {
 			return c, "imported", nil
 		}
+		wait := min(time.Second<<attempt, 30*time.Second)
+		var e *kv.Error
+		if errors.As(err, &e) && e.RetryAfter > 0 {
+			wait = min(e.RetryAfter, time.Minute) // as the answer asked
+		}
 		select {
 		case <-ctx.Done():
 			return nil, "", err
-		case <-time.After(min(time.Second<<attempt, 30*time.Second)):
+		case <-time.After(wait):
 		}
 	}
 }
