@@ -225,14 +225,12 @@ func APIManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.APIMFlags
 	if err != nil {
 		return nil, err
 	}
-	pool, err := roots(f, &o.Conn)
+	hc, err := bearerClient(f, &o.Conn)
 	if err != nil {
 		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig.RootCAs = pool
 	opts := apimclient.Options{
-		Endpoint: endpoint, Credential: cred, Transport: &http.Client{Transport: tr},
+		Endpoint: endpoint, Credential: cred, Transport: hc,
 		Subscription: o.Subscription, ResourceGroup: o.ResourceGroup, Service: o.Service, MaxRetries: maxRetries(&o.Conn),
 	}
 	opts.OnRetry = RetryNote(f)
@@ -267,13 +265,11 @@ func KeyVault(ctx context.Context, f *cmdutil.Factory, o *cmdutil.KeyVaultFlags)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := roots(f, &o.Conn)
+	hc, err := bearerClient(f, &o.Conn)
 	if err != nil {
 		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig.RootCAs = pool
-	opts := keyvault.Options{VaultURL: vault, Credential: cred, Transport: &http.Client{Transport: tr}, MaxRetries: maxRetries(&o.Conn)}
+	opts := keyvault.Options{VaultURL: vault, Credential: cred, Transport: hc, MaxRetries: maxRetries(&o.Conn)}
 	opts.OnRetry = RetryNote(f)
 	if f.Debug {
 		opts.Trace = f.IO.ErrOut
@@ -286,6 +282,19 @@ func KeyVault(ctx context.Context, f *cmdutil.Factory, o *cmdutil.KeyVaultFlags)
 		return nil, &cmdutil.UsageError{Err: err}
 	}
 	return &cmdutil.KeyVaultSession{Client: c, Where: "vault " + c.VaultURL()}, nil
+}
+
+// bearerClient is the HTTP client of a service that takes bearer tokens:
+// the default transport (proxies from the environment), trusting
+// --ca-file's certificates as well.
+func bearerClient(f *cmdutil.Factory, o *cmdutil.ConnFlags) (*http.Client, error) {
+	pool, err := roots(f, o)
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig.RootCAs = pool
+	return &http.Client{Transport: tr}, nil
 }
 
 // tokenCredential is where bearer tokens come from: --access-token (a
