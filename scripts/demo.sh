@@ -64,6 +64,16 @@ run azcert apim list --resource-group azcert-rg --service azcert-apim
 run azcert new partner-a --for client --password env:PW
 run azcert policy apim --cert partner-a.cer --fragment
 
+# Azure Key Vault (the same emulator and token).
+vault="$(sed -n 's/^keyvault-url: //p' emulator.out)"
+export AZCERT_VAULT="$vault"
+step "export AZCERT_VAULT=$vault"
+run azcert keyvault import contoso.net.pfx --in-password env:PW
+run azcert keyvault import contoso.net.pfx --in-password env:PW   # the current version already: nothing imported
+run azcert keyvault list
+run azcert keyvault delete contoso-net --yes
+run azcert keyvault recover contoso-net
+
 step "kill -TERM <emulator>"
 kill -TERM "$emu_pid"
 wait "$emu_pid" || true
