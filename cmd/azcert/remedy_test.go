@@ -126,7 +126,7 @@ func TestRemediesRunAsPrinted(t *testing.T) {
 }
 
 // shellSplit splits a command line the way a POSIX shell does for the
-// quoting shellJoin produces (words, '...' and '\”).
+// quoting check.ShellJoin produces (words, '...' and '\”).
 func shellSplit(t *testing.T, line string) []string {
 	t.Helper()
 	if _, err := exec.LookPath("sh"); err != nil {

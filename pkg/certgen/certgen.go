@@ -1,7 +1,8 @@
 // Package certgen creates RSA keys and self-signed X.509 v3 certificates
 // that meet Azure's rules for service (SSL) and management certificates,
-// and TLS server and client certificates for mutual TLS with and behind
-// API Management (see Purpose).
+// TLS server and client certificates for mutual TLS with and behind API
+// Management, and certificate credentials of Microsoft Entra ID
+// applications (see Purpose).
 //
 // The defaults follow PowerShell's New-SelfSignedCertificate, which
 // Microsoft's Azure documentation assumes: RSA 2048, SHA-256, one year of
@@ -53,10 +54,18 @@ const (
 	// to a back end that requires mutual TLS (uploaded to the API
 	// Management service): digitalSignature, clientAuth only.
 	PurposeAPIMBackend Purpose = "apim-backend"
+	// PurposeEntra is the certificate credential of a Microsoft Entra ID
+	// application (service principal): the application signs client
+	// assertions with its key, and Entra ID checks them against the
+	// registered public key. It only signs: digitalSignature, clientAuth
+	// only. The default validity (DefaultValidity, a year) is the longest
+	// Microsoft advises for an application credential.
+	// https://learn.microsoft.com/entra/identity-platform/certificate-credentials
+	PurposeEntra Purpose = "entra"
 )
 
 // Purposes lists every purpose, in the order help and completion show them.
-var Purposes = []Purpose{PurposeService, PurposeServer, PurposeClient, PurposeManagement, PurposeAPIMBackend}
+var Purposes = []Purpose{PurposeService, PurposeServer, PurposeClient, PurposeManagement, PurposeAPIMBackend, PurposeEntra}
 
 // PurposeNames returns the names of Purposes, for help and completion.
 func PurposeNames() []string {
@@ -80,23 +89,26 @@ func ParsePurpose(s string) (Purpose, error) {
 
 // KeyUsage is the key usage a certificate for the purpose gets. TLS client
 // authentication only signs (RFC 8446 section 4.4.3, RFC 5246 section
-// 7.4.8); a server also needs keyEncipherment for RSA key exchange
-// (RFC 5246 section 7.4.7.1).
+// 7.4.8), and so does an Entra ID credential, which signs JWTs; a server
+// also needs keyEncipherment for RSA key exchange (RFC 5246 section
+// 7.4.7.1).
 func (p Purpose) KeyUsage() x509.KeyUsage {
 	switch p {
-	case PurposeClient, PurposeAPIMBackend:
+	case PurposeClient, PurposeAPIMBackend, PurposeEntra:
 		return x509.KeyUsageDigitalSignature
 	}
 	return x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
 }
 
 // ExtKeyUsage is the extended key usage a certificate for the purpose gets
-// (RFC 5280 section 4.2.1.12).
+// (RFC 5280 section 4.2.1.12). Entra ID reads no usages of a credential;
+// clientAuth says what its key does: it authenticates the application as
+// a client.
 func (p Purpose) ExtKeyUsage() []x509.ExtKeyUsage {
 	switch p {
 	case PurposeServer:
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	case PurposeClient, PurposeAPIMBackend:
+	case PurposeClient, PurposeAPIMBackend, PurposeEntra:
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
 	return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}

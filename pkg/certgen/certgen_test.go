@@ -72,7 +72,9 @@ func TestParsePurpose(t *testing.T) {
 		{"server", certgen.PurposeServer, false},
 		{"client", certgen.PurposeClient, false},
 		{"apim-backend", certgen.PurposeAPIMBackend, false},
+		{"entra", certgen.PurposeEntra, false},
 		{"", "", true},
+		{"Entra", "", true},
 		{"apim-client", "", true},
 		{"Server", "", true},
 		{"bogus", "", true},
@@ -85,7 +87,7 @@ func TestParsePurpose(t *testing.T) {
 	}
 	// The error names every valid purpose, so a usage error can list them.
 	_, err := certgen.ParsePurpose("website")
-	if want := `unknown purpose "website" (want service, server, client, management or apim-backend)`; err == nil || err.Error() != want {
+	if want := `unknown purpose "website" (want service, server, client, management, apim-backend or entra)`; err == nil || err.Error() != want {
 		t.Errorf("ParsePurpose(website) error = %v, want %q", err, want)
 	}
 }
@@ -112,6 +114,7 @@ func TestPurposeUsages(t *testing.T) {
 		{certgen.PurposeServer, ds | ke, []x509.ExtKeyUsage{server}},
 		{certgen.PurposeClient, ds, []x509.ExtKeyUsage{client}},
 		{certgen.PurposeAPIMBackend, ds, []x509.ExtKeyUsage{client}},
+		{certgen.PurposeEntra, ds, []x509.ExtKeyUsage{client}},
 	}
 	seen := map[certgen.Purpose]bool{}
 	for _, tt := range tests {
@@ -145,6 +148,22 @@ func TestPurposeUsages(t *testing.T) {
 		if !seen[p] {
 			t.Errorf("purpose %q has no case in TestPurposeUsages", p)
 		}
+	}
+}
+
+// TestEntraDefaultValidity: an Entra ID credential gets a year by default,
+// the longest Microsoft advises for an application credential.
+func TestEntraDefaultValidity(t *testing.T) {
+	res, err := certgen.Sign(certgen.Request{Names: mustNames(t, "azcert-entra-app"), Purpose: certgen.PurposeEntra, Now: fixedNow}, testKey(t, 2048))
+	if err != nil {
+		t.Fatalf("Sign(entra): %v", err)
+	}
+	c, err := x509.ParseCertificate(res.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.NotAfter.Sub(fixedNow.Truncate(time.Second)), 365*24*time.Hour; got != want {
+		t.Errorf("Sign(entra) NotAfter - Now = %s, want %s", got, want)
 	}
 }
 

@@ -508,13 +508,13 @@ func (c commands) newCert(names []string) string {
 		args = append(args, "--for", string(p))
 	}
 	args = append(args, "--name", c.stem()+"-new", "--password", orPrompt(c.o.PasswordSource))
-	return shellJoin(args)
+	return ShellJoin(args)
 }
 
 // protect is `azcert export` writing a password-protected copy of an
 // unencrypted .pfx.
 func (c commands) protect() string {
-	return shellJoin([]string{"azcert", "export", "--pfx", c.o.File, "--password", orPrompt(c.o.PasswordSource), "--out", c.stem() + "-protected.pfx"})
+	return ShellJoin([]string{"azcert", "export", "--pfx", c.o.File, "--password", orPrompt(c.o.PasswordSource), "--out", c.stem() + "-protected.pfx"})
 }
 
 // ReencryptCommand is the azcert command that re-encrypts the .pfx file
@@ -526,7 +526,7 @@ func ReencryptCommand(file, source string) string {
 	}
 	pw := orPrompt(source)
 	stem := strings.TrimSuffix(file, filepath.Ext(file))
-	return shellJoin([]string{"azcert", "export", "--pfx", file, "--in-password", pw, "--pfx-profile", "compat", "--password", pw, "--out", stem + "-compat.pfx"})
+	return ShellJoin([]string{"azcert", "export", "--pfx", file, "--in-password", pw, "--pfx-profile", "compat", "--password", pw, "--out", stem + "-compat.pfx"})
 }
 
 func orPrompt(source string) string {
@@ -536,8 +536,9 @@ func orPrompt(source string) string {
 	return source
 }
 
-// shellJoin quotes each argument for a POSIX shell where it needs it.
-func shellJoin(args []string) string {
+// ShellJoin quotes each argument for a POSIX shell where it needs it, the
+// way the remedies print their commands so that they run as printed.
+func ShellJoin(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		if a != "" && !strings.ContainsFunc(a, func(r rune) bool {

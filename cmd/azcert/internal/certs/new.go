@@ -3,6 +3,7 @@ package certs
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
 	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/check"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -49,8 +51,8 @@ CA:FALSE, a random 16-byte serial and a subject key identifier. The subject is
 CN=<first domain>; every name goes into the subject alternative names.
 
 --for says what the certificate is for. It sets the key usages (server,
-client and apim-backend narrow the ones above to their side of TLS) and the
-checks and notes that go with them:
+client, apim-backend and entra narrow the ones above to what they do) and
+the checks and notes that go with them:
 
   service       SSL certificate of a cloud service on your custom domain
                 (the default): the usages above, as New-SelfSignedCertificate
@@ -66,6 +68,10 @@ checks and notes that go with them:
   apim-backend  the client certificate API Management presents to a back end
                 that requires mutual TLS (azcert apim upload):
                 digitalSignature, clientAuth only
+  entra         the certificate credential of a Microsoft Entra ID
+                application (service principal), which signs in with it:
+                digitalSignature, clientAuth only; a year by default, the
+                longest Microsoft advises for an application credential
 
 Names may be DNS names, wildcards (*.contoso.net) and IP addresses. Unicode
 names are written in their IDNA form (xn--...). For a service certificate
@@ -88,6 +94,9 @@ const newExample = `  # Service certificate for a custom domain, password from a
 
   # The client certificate API Management presents to its back end
   azcert new apim-to-backend.contoso.net --for apim-backend --password env:PW
+
+  # The certificate credential of an Entra ID application, PEM for az
+  azcert new azcert-ci-app --for entra --pem --password env:PW
 
   # A caller's client certificate, for an API Management policy
   azcert new partner-a.contoso.net --for client --password env:PW
@@ -214,7 +223,7 @@ func printNew(opts *NewOptions, m *Made) error {
 		return err
 	}
 	printNewText(opts.IO, r, m.Names, m.Password.Generated)
-	printPurposeNote(opts.IO, m.Purpose, m.Files)
+	printPurposeNote(opts.IO, m.Purpose, m.Files, opts.CerFormat)
 	return nil
 }
 
@@ -245,8 +254,10 @@ func newResultOf(m *Made) newResult {
 
 // printPurposeNote tells, on stderr, what to do with the files of a
 // certificate for the purpose, and warns where a file is dangerous.
-func printPurposeNote(io *cmdutil.IOStreams, purpose certgen.Purpose, files map[string]string) {
+func printPurposeNote(io *cmdutil.IOStreams, purpose certgen.Purpose, files map[string]string, cerFormat string) {
 	switch purpose {
+	case certgen.PurposeEntra:
+		printEntraNote(io, files, cerFormat)
 	case certgen.PurposeManagement:
 		io.Warnf("anyone holding %s can manage every subscription this certificate is registered with; keep it secret and register only %s", files["pfx"], files["cer"])
 	case certgen.PurposeAPIMBackend:
@@ -254,6 +265,27 @@ func printPurposeNote(io *cmdutil.IOStreams, purpose certgen.Purpose, files map[
 	case certgen.PurposeClient:
 		io.Notef("the caller presents %s; API Management accepts it once a policy checks the thumbprint of %s (azcert policy apim --help)", files["pfx"], files["cer"])
 	}
+}
+
+// printEntraNote tells how to register the certificate of an Entra ID
+// application credential today: the portal takes the .cer as it is, and
+// az ad app credential reset --cert takes PEM (with --append it keeps the
+// credentials already there).
+// https://learn.microsoft.com/cli/azure/ad/app/credential#az-ad-app-credential-reset
+func printEntraNote(io *cmdutil.IOStreams, files map[string]string, cerFormat string) {
+	pem := files["certPem"]
+	if cerFormat == "pem" {
+		pem = files["cer"]
+	}
+	convert := pem == ""
+	if convert {
+		pem = strings.TrimSuffix(files["cer"], filepath.Ext(files["cer"])) + ".crt.pem"
+	}
+	io.Notef("register %s with the Entra ID application as its certificate credential: upload it in the Azure portal (App registrations, Certificates & secrets), or run az ad app credential reset --id <app-id> --cert @%s --append (--append keeps the credentials already there); azcert cannot register it itself yet", files["cer"], pem)
+	if convert {
+		io.Notef("az takes the certificate as PEM: %s", check.ShellJoin([]string{"azcert", "export", "--cer", "--cer-format", "pem", files["cer"], "--out", pem}))
+	}
+	io.Notef("the application signs in with %s; keep it secret", files["pfx"])
 }
 
 // orList joins choices as "a, b or c", for help and errors.
