@@ -43,6 +43,8 @@ is its older name); and for certificates that go through Azure Key Vault,
 cloud-service-es (Cloud Services (extended support): the rules of service,
 and a .pfx Key Vault reads) and keyvault (a .pfx with its key that Key Vault
 imports; key usages are NA, to be checked for the service that reads it).
+An Entra ID application's credential (azcert new --for entra) has no target
+of its own yet; --for client checks its usages.
 
 Rules (ids, for -o json): x509-version, key-type, key-size (RSA >= 2048),
 private-key (a cloud service, a server and API Management need the .pfx
