@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -99,6 +100,14 @@ func RetryNote(f *cmdutil.Factory) func(mgmtclient.RetryInfo) {
 	}
 }
 
+// trace is where --debug sends the clients' HTTP trace: stderr, or nowhere.
+func trace(f *cmdutil.Factory) io.Writer {
+	if f.Debug {
+		return f.IO.ErrOut
+	}
+	return nil
+}
+
 // ServiceManagement validates the Service Management flags, loads the
 // management certificate and builds the client.
 func ServiceManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.MgmtFlags) (*cmdutil.MgmtSession, error) {
@@ -141,10 +150,7 @@ func ServiceManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.MgmtF
 		ForceAttemptHTTP2:   false, // renegotiation needs HTTP/1.1
 	}}
 	opts := mgmtclient.Options{Endpoint: s.Endpoint, Subscription: s.Subscription, HTTPClient: hc, MaxRetries: maxRetries(&o.Conn)}
-	opts.OnRetry = RetryNote(f)
-	if f.Debug {
-		opts.Trace = f.IO.ErrOut
-	}
+	opts.OnRetry, opts.Trace = RetryNote(f), trace(f)
 	if f.MgmtOptions != nil {
 		f.MgmtOptions(&opts)
 	}
@@ -233,10 +239,7 @@ func APIManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.APIMFlags
 		Endpoint: endpoint, Credential: cred, Transport: hc,
 		Subscription: o.Subscription, ResourceGroup: o.ResourceGroup, Service: o.Service, MaxRetries: maxRetries(&o.Conn),
 	}
-	opts.OnRetry = RetryNote(f)
-	if f.Debug {
-		opts.Trace = f.IO.ErrOut
-	}
+	opts.OnRetry, opts.Trace = RetryNote(f), trace(f)
 	if f.APIMOptions != nil {
 		f.APIMOptions(&opts)
 	}
@@ -270,10 +273,7 @@ func KeyVault(ctx context.Context, f *cmdutil.Factory, o *cmdutil.KeyVaultFlags)
 		return nil, err
 	}
 	opts := keyvault.Options{VaultURL: vault, Credential: cred, Transport: hc, MaxRetries: maxRetries(&o.Conn)}
-	opts.OnRetry = RetryNote(f)
-	if f.Debug {
-		opts.Trace = f.IO.ErrOut
-	}
+	opts.OnRetry, opts.Trace = RetryNote(f), trace(f)
 	if f.KeyVaultOptions != nil {
 		f.KeyVaultOptions(&opts)
 	}
