@@ -329,7 +329,7 @@ func TestPatchKeyCredentials(t *testing.T) {
 }
 
 // proof makes a proof of possession for objectID with fx's key and cert.
-func proof(t *testing.T, cert *x509.Certificate, objectID string, now time.Time) string {
+func proof(t testing.TB, cert *x509.Certificate, objectID string, now time.Time) string {
 	t.Helper()
 	p, err := entra.ProofOfPossession(emutest.Certs(t).Key, cert, entra.ProofOptions{ObjectID: objectID, Now: now})
 	if err != nil {
@@ -340,7 +340,7 @@ func proof(t *testing.T, cert *x509.Certificate, objectID string, now time.Time)
 
 // signed makes a JWT with arbitrary claims, signed RS256 by fx's key and
 // naming cert by x5t.
-func signed(t *testing.T, cert *x509.Certificate, claims jwt.MapClaims) string {
+func signed(t testing.TB, cert *x509.Certificate, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["x5t"] = entra.X5T(cert.Raw)
@@ -420,7 +420,7 @@ func tamper(tok string) string {
 
 func urlEscape(s string) string { return url.QueryEscape(s) }
 
-func assertion(t *testing.T, cert *x509.Certificate, clientID, aud string, now time.Time) string {
+func assertion(t testing.TB, cert *x509.Certificate, clientID, aud string, now time.Time) string {
 	t.Helper()
 	a, err := entra.ClientAssertion(emutest.Certs(t).Key, cert, entra.AssertionOptions{ClientID: clientID, TokenEndpoint: aud, Now: now})
 	if err != nil {
@@ -575,7 +575,7 @@ func TestOwnsNoServiceManagementPath(t *testing.T) {
 	for path, want := range map[string]bool{
 		"/v1.0/applications": true, "/V1.0": true, "/t/oauth2/v2.0/token": true, "/t/v2.0/.well-known/openid-configuration": true,
 		"/common/discovery/instance": true,
-		"/sub/certificates": false, "/sub/services/hostedservices/web/certificates": false, "/sub/operations/x": false,
+		"/sub/certificates":          false, "/sub/services/hostedservices/web/certificates": false, "/sub/operations/x": false,
 		"/certificates/x": false, "/subscriptions/x": false, "/": false, "/v1.0x/applications": false,
 	} {
 		r, _ := http.NewRequest(http.MethodGet, "https://127.0.0.1"+path, nil)
