@@ -169,10 +169,12 @@ func TestJSONStyle(t *testing.T) {
 		f.IO.Out, f.Ctx = out, ctx
 		done := make(chan int, 1)
 		go func() {
-			done <- run([]string{"emulator", "--listen", "127.0.0.1:0", "--ca-out", "emu-ca.pem", "-o", "json"}, f)
+			done <- run([]string{"emulator", "--listen", "127.0.0.1:0", "--ca-out", "emu-ca.pem", "--entra-app", "ci-deploy", "-o", "json"}, f)
 		}()
 		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(out.String(), "}") && time.Now().Before(deadline) {
+		// The object ends with a "}" at the start of a line; the entraApps
+		// objects inside it are indented.
+		for !strings.Contains(out.String(), "\n}") && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		cancel()

@@ -3,7 +3,9 @@
 // Service Management API (package asm), the Azure Resource Manager
 // endpoints of API Management (package apim) and the certificates of the
 // Key Vault data plane (package keyvault), whose vault URL is the
-// server's URL.
+// server's URL, and the applications of Microsoft Entra ID (package graph:
+// Microsoft Graph and the token endpoint), whose Graph endpoint and
+// authority are the server's URL.
 //
 // A new service is added here: a field of Emulator, its settings in
 // Config, and its place in the list New gives emulator.New.
@@ -16,6 +18,7 @@ import (
 	"github.com/azcert/azcert/pkg/emulator"
 	"github.com/azcert/azcert/pkg/emulator/apim"
 	"github.com/azcert/azcert/pkg/emulator/asm"
+	"github.com/azcert/azcert/pkg/emulator/graph"
 	"github.com/azcert/azcert/pkg/emulator/keyvault"
 )
 
@@ -54,6 +57,11 @@ type Config struct {
 	// names; "" means keyvault.DefaultTenant. Key Vault accepts the ARM
 	// token (ARMToken, or the random one APIM.Token returns).
 	KeyVaultTenant string
+
+	// EntraApps names the Entra ID applications (graph.Config.Apps), each
+	// with an application object and a service principal, in the tenant
+	// of Key Vault (KeyVaultTenant). Graph accepts the ARM token too.
+	EntraApps []string
 }
 
 // Emulator is a Server with its services, for their accessors
@@ -67,6 +75,10 @@ type Emulator struct {
 	// KeyVault is the certificates of the Key Vault data plane; the vault
 	// URL is the Server's URL.
 	KeyVault *keyvault.Service
+	// Graph is Entra ID: Microsoft Graph's applications and service
+	// principals, and the token endpoint; the Graph endpoint and the
+	// authority are the Server's URL.
+	Graph *graph.Service
 }
 
 // New prepares an Emulator without listening (see emulator.New); Start
@@ -89,17 +101,21 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Key Vault comes first: Service Management owns every other path
-	// outside ARM.
+	g, err := graph.New(graph.Config{Token: m.Token(), Tenant: kv.Tenant(), Apps: cfg.EntraApps})
+	if err != nil {
+		return nil, err
+	}
+	// Key Vault and Graph come first: Service Management owns every other
+	// path outside ARM.
 	srv, err := emulator.New(emulator.Config{
 		Listen:       cfg.Listen,
 		Subscription: cfg.Subscription,
 		StatePath:    cfg.StatePath,
 		Now:          cfg.Now,
 		Logf:         cfg.Logf,
-	}, kv, a, m)
+	}, kv, g, a, m)
 	if err != nil {
 		return nil, err
 	}
-	return &Emulator{Server: srv, ASM: a, APIM: m, KeyVault: kv}, nil
+	return &Emulator{Server: srv, ASM: a, APIM: m, KeyVault: kv, Graph: g}, nil
 }

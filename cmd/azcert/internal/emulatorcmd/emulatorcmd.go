@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -38,6 +39,7 @@ type Options struct {
 	Faults         []string
 	APIM           []string
 	ARMToken       string
+	EntraApps      []string
 }
 
 const emulatorLong = `Run a local HTTPS server that behaves like the Azure Service Management API
@@ -63,10 +65,21 @@ server's URL): import, get, list, versions, soft delete, recover and purge,
 with Key Vault's 401 challenge to a request without the bearer token (the
 same ARM token), so the official Azure SDKs can use it as a vault.
 
+It also serves Microsoft Entra ID for the applications named by
+--entra-app: Microsoft Graph (paths /v1.0/applications/... and
+/v1.0/servicePrincipals/...: read, PATCH keyCredentials, addKey and
+removeKey with a verified proof of possession) and the token endpoint
+(/{tenant}/oauth2/v2.0/token), which takes a client assertion signed with
+a certificate the application holds, so the official SDKs can sign in with
+it (authority = the server's URL). Graph accepts the same ARM token, or a
+token the endpoint issued (for the application's own objects).
+
 It listens on 127.0.0.1 by default and prints its URL, subscription, CA
 file, ARM endpoint, ARM token and Key Vault URL, one "key: value" per line
-(JSON with -o json). Ctrl-C or SIGTERM stops it; with --state FILE the
-registrations and the vault's certificates survive a restart.
+(JSON with -o json), then the Graph endpoint, the tenant and one
+"entra-app:" line per application with its ids. Ctrl-C or SIGTERM stops
+it; with --state FILE the registrations, the vault's certificates and the
+applications' credentials survive a restart.
 
 Faults for trying retries (--fault, repeatable): throttle:N (503
 TooManyRequests), internal:N (500), reset:N (drop the connection),
@@ -79,6 +92,9 @@ const emulatorExample = `  # Start it with a first management certificate
   # In another shell: use it
   azcert list --endpoint https://127.0.0.1:8443 --ca-file emulator-ca.pem \
     --subscription 8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36 --auth-cert mgmt.pfx --auth-password env:PW
+
+  # An Entra ID application for azcert's Graph commands or the Azure SDKs
+  azcert emulator --trust mgmt.cer --entra-app ci-deploy
 
   # A free port, state kept across restarts, and the first two requests throttled
   azcert emulator --listen 127.0.0.1:0 --trust mgmt.cer --state emu.json --fault throttle:2`
@@ -111,6 +127,7 @@ func NewCmdEmulator(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 	fl.IntVar(&opts.MaxMgmtCerts, "max-management-certs", 100, "management certificates a subscription may hold")
 	fl.DurationVar(&opts.OperationDelay, "operation-delay", 2*time.Second, "how long service-certificate operations stay InProgress")
 	fl.StringArrayVar(&opts.APIM, "apim", []string{"azcert-rg/azcert-apim"}, "API Management service RESOURCE-GROUP/NAME served through the ARM endpoints (repeatable)")
+	fl.StringArrayVar(&opts.EntraApps, "entra-app", nil, "Entra ID application NAME with its service principal, served through Microsoft Graph (repeatable)")
 	fl.StringVar(&opts.ARMToken, "arm-token", "", "the bearer token ARM requests must carry (default: a random one, printed at start)")
 	_ = cmd.MarkFlagFilename("trust", cmdutil.CertExts...)
 	_ = cmd.MarkFlagFilename("state", "json")
@@ -161,6 +178,7 @@ func config(opts *Options) (azure.Config, []emulator.Fault, error) {
 		StatePath:          opts.State,
 		APIMServices:       opts.APIM,
 		ARMToken:           opts.ARMToken,
+		EntraApps:          opts.EntraApps,
 	}
 	if opts.Factory.Debug {
 		cfg.Logf = func(format string, a ...any) {
@@ -218,28 +236,61 @@ func start(opts *Options) (*azure.Emulator, error) {
 // line, keys named like the client flags they feed; JSON: the same in
 // camelCase (docs/json-output.md).
 func printInfo(opts *Options, srv *azure.Emulator) error {
-	caPath, _ := filepath.Abs(opts.CAOut)
-	info := struct {
-		URL          string `json:"url"`
-		Subscription string `json:"subscription"`
-		CAFile       string `json:"caFile"`
-		ARMEndpoint  string `json:"armEndpoint"`
-		ARMToken     string `json:"armToken"`
-		KeyVaultURL  string `json:"keyvaultUrl"`
-	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.APIM.Token(), srv.URL}
+	info := newInfo(opts, srv)
 	if opts.Factory.JSON() {
 		if err := cmdutil.WriteJSON(opts.IO.Out, info); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(opts.IO.Out, "url: %s\nsubscription: %s\nca-file: %s\narm-endpoint: %s\narm-token: %s\nkeyvault-url: %s\n",
-			info.URL, info.Subscription, info.CAFile, info.ARMEndpoint, info.ARMToken, info.KeyVaultURL)
+		printText(opts.IO.Out, info)
 	}
 	if flusher, ok := opts.IO.Out.(interface{ Sync() error }); ok {
 		_ = flusher.Sync()
 	}
 	opts.IO.Notef("azcert emulator: serving subscription %s at %s; Ctrl-C stops it", srv.Subscription, srv.URL)
 	return nil
+}
+
+// info is what the emulator prints (docs/json-output.md).
+type info struct {
+	URL           string     `json:"url"`
+	Subscription  string     `json:"subscription"`
+	CAFile        string     `json:"caFile"`
+	ARMEndpoint   string     `json:"armEndpoint"`
+	ARMToken      string     `json:"armToken"`
+	KeyVaultURL   string     `json:"keyvaultUrl"`
+	GraphEndpoint string     `json:"graphEndpoint"`
+	Tenant        string     `json:"tenant"`
+	EntraApps     []entraApp `json:"entraApps"`
+}
+
+// entraApp is one Entra ID application with its ids.
+type entraApp struct {
+	Name               string `json:"name"`
+	AppID              string `json:"appId"`
+	ObjectID           string `json:"objectId"`
+	ServicePrincipalID string `json:"servicePrincipalId"`
+}
+
+func newInfo(opts *Options, srv *azure.Emulator) info {
+	caPath, _ := filepath.Abs(opts.CAOut)
+	in := info{URL: srv.URL, Subscription: srv.Subscription, CAFile: caPath, ARMEndpoint: srv.URL, ARMToken: srv.APIM.Token(),
+		KeyVaultURL: srv.URL, GraphEndpoint: srv.URL, Tenant: srv.Graph.Tenant(), EntraApps: []entraApp{}}
+	for _, a := range srv.Graph.Apps() {
+		in.EntraApps = append(in.EntraApps, entraApp{Name: a.Name, AppID: a.AppID, ObjectID: a.ObjectID, ServicePrincipalID: a.ServicePrincipalID})
+	}
+	return in
+}
+
+// printText writes one "key: value" per line, keys named like the client
+// flags they feed; the lines of the first releases come first, unchanged.
+func printText(w io.Writer, in info) {
+	fmt.Fprintf(w, "url: %s\nsubscription: %s\nca-file: %s\narm-endpoint: %s\narm-token: %s\nkeyvault-url: %s\n",
+		in.URL, in.Subscription, in.CAFile, in.ARMEndpoint, in.ARMToken, in.KeyVaultURL)
+	fmt.Fprintf(w, "graph-endpoint: %s\ntenant: %s\n", in.GraphEndpoint, in.Tenant)
+	for _, a := range in.EntraApps {
+		fmt.Fprintf(w, "entra-app: %s app-id=%s object-id=%s service-principal-id=%s\n", a.Name, a.AppID, a.ObjectID, a.ServicePrincipalID)
+	}
 }
 
 func unwrapNetErr(err error) error {
