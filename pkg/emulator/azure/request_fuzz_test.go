@@ -26,12 +26,13 @@ var fuzzMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http
 // through Handler (classic and ARM) and checks that the emulator never
 // panics, never answers 5xx without an injected fault, and answers every
 // 4xx with an error body in the API's format (XML for classic, JSON for
-// ARM), with a request id.
+// ARM and Entra ID), with a request id.
 func FuzzHandlerRequests(f *testing.F) {
 	fx := emutest.Certs(f)
 	srv, err := azure.New(azure.Config{
 		Trust: []*x509.Certificate{fx.Admin.Cert}, Services: []string{"web"},
 		APIMServices: []string{emutest.APIMRG + "/" + emutest.APIMName}, MaxManagementCerts: 5,
+		EntraApps: []string{"ci-deploy"},
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -68,6 +69,11 @@ func FuzzHandlerRequests(f *testing.F) {
 		{4, arm + "/fuzz", "api-version=2010-01-01", "", "", false, true, nil},
 		{0, "/SUBSCRIPTIONS/x/resourcegroups", "api-version=%zz", "", "", false, false, nil},
 		{7, "/", "", "", "", false, false, []byte("<x/>")},
+		{0, "/v1.0/applications/" + srv.Graph.Apps()[0].ObjectID, "$select=keyCredentials", "", "", false, true, nil},
+		{5, "/v1.0/applications(appId='" + srv.Graph.Apps()[0].AppID + "')", "", "", "", false, true, []byte(`{"keyCredentials":[]}`)},
+		{1, "/" + srv.Graph.Tenant() + "/oauth2/v2.0/token", "", "", "", false, false, []byte("grant_type=client_credentials&client_id=x&scope=y")},
+		{0, "/common/discovery/instance", "api-version=1.1", "", "", false, false, nil},
+		{0, "/" + sub + "/v2.0/.well-known/openid-configuration", "", "", "", true, false, nil},
 	} {
 		f.Add(s.method, s.path, s.query, s.version, s.match, s.cert, s.token, s.body)
 	}
@@ -106,6 +112,18 @@ func FuzzHandlerRequests(f *testing.F) {
 			t.Fatalf("%s %s = %d without x-ms-request-id", req.Method, path, rec.Code)
 		}
 		if rec.Code < 400 || req.Method == http.MethodHead {
+			return
+		}
+		if srv.Graph.Owns(req) {
+			// Graph's {"error": {"code", "message"}} or the identity
+			// platform's {"error": "...", "error_codes": [...]}.
+			var e struct {
+				Error json.RawMessage `json:"error"`
+				Codes []int           `json:"error_codes"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || len(e.Error) == 0 {
+				t.Fatalf("%s %s = %d with body %q, want a JSON error (%v)", req.Method, path, rec.Code, rec.Body, err)
+			}
 			return
 		}
 		if isARM {
