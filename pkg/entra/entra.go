@@ -17,6 +17,12 @@
 //
 // TokenEndpoint and AuthorityFor give the token endpoint that is both the
 // address of the token request and the audience of the client assertion.
+//
+// SignIn exchanges a client assertion for an access token at that endpoint
+// (the client credentials grant) through the shared Azure transport
+// (pkg/azhttp: retries, the redacting trace); the identity platform's
+// refusals are *TokenError, with the AADSTS codes and a remedy (Hint):
+// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
 package entra
 
 import (
