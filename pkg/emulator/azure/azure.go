@@ -17,6 +17,7 @@ import (
 	"github.com/azcert/azcert/pkg/emulator/apim"
 	"github.com/azcert/azcert/pkg/emulator/asm"
 	"github.com/azcert/azcert/pkg/emulator/keyvault"
+	"github.com/azcert/azcert/pkg/emulator/network"
 )
 
 // Config configures an Emulator: the Server's settings and each service's,
@@ -38,7 +39,8 @@ type Config struct {
 	Logf func(format string, args ...any)
 
 	// Trust, Services, MaxManagementCerts and OperationDelay configure
-	// Service Management (asm.Config).
+	// Service Management (asm.Config); OperationDelay is also how long a
+	// VPN gateway's update stays InProgress (network.Config).
 	Trust              []*x509.Certificate
 	Services           []string
 	MaxManagementCerts int
@@ -54,6 +56,10 @@ type Config struct {
 	// names; "" means keyvault.DefaultTenant. Key Vault accepts the ARM
 	// token (ARMToken, or the random one APIM.Token returns).
 	KeyVaultTenant string
+
+	// VPNGateways ("resourceGroup/gatewayName") are the VPN gateways of
+	// ARM (network.Config.Gateways); they take the ARM token.
+	VPNGateways []string
 }
 
 // Emulator is a Server with its services, for their accessors
@@ -67,6 +73,8 @@ type Emulator struct {
 	// KeyVault is the certificates of the Key Vault data plane; the vault
 	// URL is the Server's URL.
 	KeyVault *keyvault.Service
+	// Network is the VPN gateways of ARM (Microsoft.Network).
+	Network *network.Service
 }
 
 // New prepares an Emulator without listening (see emulator.New); Start
@@ -89,17 +97,22 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
+	vpn, err := network.New(network.Config{Gateways: cfg.VPNGateways, Token: m.Token(), OperationDelay: cfg.OperationDelay})
+	if err != nil {
+		return nil, err
+	}
 	// Key Vault comes first: Service Management owns every other path
-	// outside ARM.
+	// outside ARM. Network comes before API Management, which owns every
+	// ARM path but Microsoft.Network's.
 	srv, err := emulator.New(emulator.Config{
 		Listen:       cfg.Listen,
 		Subscription: cfg.Subscription,
 		StatePath:    cfg.StatePath,
 		Now:          cfg.Now,
 		Logf:         cfg.Logf,
-	}, kv, a, m)
+	}, kv, a, vpn, m)
 	if err != nil {
 		return nil, err
 	}
-	return &Emulator{Server: srv, ASM: a, APIM: m, KeyVault: kv}, nil
+	return &Emulator{Server: srv, ASM: a, APIM: m, KeyVault: kv, Network: vpn}, nil
 }
