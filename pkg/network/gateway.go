@@ -168,15 +168,17 @@ func (g *Gateway) body() ([]byte, error) {
 		return nil, ErrNoPointToSite
 	}
 	cfg := g.cfg.set(keyRoots, rawArray(g.rootsRaw)).set(keyRevoked, rawArray(g.revokedRaw))
-	cfgRaw, err := json.Marshal(cfg)
+	// MarshalJSON is called directly: json.Marshal would compact the
+	// values and escape their HTML characters, and they go back as read.
+	cfgRaw, err := cfg.MarshalJSON()
 	if err != nil {
 		return nil, err
 	}
-	propsRaw, err := json.Marshal(g.props.set(keyConfig, cfgRaw))
+	propsRaw, err := g.props.set(keyConfig, cfgRaw).MarshalJSON()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(g.doc.set(keyProperties, propsRaw))
+	return g.doc.set(keyProperties, propsRaw).MarshalJSON()
 }
 
 func rawArray(items []json.RawMessage) json.RawMessage {
