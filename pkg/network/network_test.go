@@ -513,11 +513,11 @@ func TestNoPointToSite(t *testing.T) {
 
 func TestNamesAndData(t *testing.T) {
 	for in, want := range map[string]string{
-		"Contoso P2S Root":  "Contoso-P2S-Root",
-		"  --root.":         "root",
-		"_x_":               "x_",
-		"Zürich Root CA":    "Z-rich-Root-CA",
-		"***":               "",
+		"Contoso P2S Root":             "Contoso-P2S-Root",
+		"  --root.":                    "root",
+		"_x_":                          "x_",
+		"Zürich Root CA":               "Z-rich-Root-CA",
+		"***":                          "",
 		strings.Repeat("a", 79) + "-b": strings.Repeat("a", 79),
 	} {
 		got := SanitizeName(in)

@@ -194,13 +194,13 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, g *gateway, body [
 			"Another operation on this or dependent resource is in progress. To retrieve status of the operation use uri: %s. Please retry later.", g.opURL))
 		return
 	}
+	if status, code, msg := checkResource(doc); msg != "" {
+		writeError(w, status, code, msg)
+		return
+	}
 	if loc, ok := doc["location"].(string); ok && normLocation(loc) != normLocation(stringOf(g.doc["location"])) {
 		writeError(w, http.StatusBadRequest, "InvalidResourceLocation", fmt.Sprintf(
 			"The resource '%s' already exists in location '%s'; it cannot be moved to '%s'.", g.name, stringOf(g.doc["location"]), clip(loc)))
-		return
-	}
-	if status, code, msg := checkResource(doc); msg != "" {
-		writeError(w, status, code, msg)
 		return
 	}
 	old, oldETag, oldBusy, oldURL := g.doc, g.etag, g.busyUntil, g.opURL
@@ -252,9 +252,15 @@ func checkResource(doc map[string]any) (int, string, string) {
 	bad := func(code, format string, args ...any) (int, string, string) {
 		return http.StatusBadRequest, code, fmt.Sprintf(format, args...)
 	}
+	if msg := canon(doc, "properties", "location", "name", "id", "type", "etag", "tags"); msg != "" {
+		return bad("InvalidRequestFormat", "%s", msg)
+	}
 	props, ok := doc["properties"].(map[string]any)
 	if !ok {
 		return bad("InvalidRequestFormat", "Cannot parse the request: the virtual network gateway has no properties object.")
+	}
+	if msg := canon(props, keyConfig, "provisioningState", "resourceGuid"); msg != "" {
+		return bad("InvalidRequestFormat", "%s", msg)
 	}
 	cfgV, has := props[keyConfig]
 	if !has || cfgV == nil {
@@ -263,6 +269,9 @@ func checkResource(doc map[string]any) (int, string, string) {
 	cfg, ok := cfgV.(map[string]any)
 	if !ok {
 		return bad("InvalidRequestFormat", "Cannot parse the request: properties.%s is not an object.", keyConfig)
+	}
+	if msg := canon(cfg, keyRoots, keyRevoked); msg != "" {
+		return bad("InvalidRequestFormat", "%s", msg)
 	}
 	for _, c := range []string{keyRoots, keyRevoked} {
 		if v, has := cfg[c]; has && v != nil {
@@ -309,6 +318,14 @@ func checkItems(items []any, kind string, check func(p map[string]any) string) (
 		if !ok {
 			return http.StatusBadRequest, "InvalidRequestFormat", fmt.Sprintf("Cannot parse the request: %s %d is not an object.", kind, i+1)
 		}
+		if msg := canon(m, "name", "properties", "id", "etag"); msg != "" {
+			return http.StatusBadRequest, "InvalidRequestFormat", msg
+		}
+		if p, ok := m["properties"].(map[string]any); ok {
+			if msg := canon(p, "publicCertData", "thumbprint", "provisioningState"); msg != "" {
+				return http.StatusBadRequest, "InvalidRequestFormat", msg
+			}
+		}
 		n, _ := m["name"].(string)
 		if !namePattern.MatchString(n) {
 			return http.StatusBadRequest, "InvalidResourceName", fmt.Sprintf(
@@ -329,4 +346,23 @@ func checkItems(items []any, kind string, check func(p map[string]any) string) (
 		}
 	}
 	return 0, "", ""
+}
+
+// canon renames the members of m that match keys in another case to the
+// keys' own case, as ARM reads member names without regard to case; two
+// members that differ only in case are refused.
+func canon(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		for name, v := range m {
+			if name == k || !strings.EqualFold(name, k) {
+				continue
+			}
+			if _, dup := m[k]; dup {
+				return fmt.Sprintf("Cannot parse the request: the member %s is given twice (as %s too).", k, clip(name))
+			}
+			delete(m, name)
+			m[k] = v
+		}
+	}
+	return ""
 }
