@@ -38,6 +38,7 @@ type Options struct {
 	Faults         []string
 	APIM           []string
 	ARMToken       string
+	VPNGateways    []string
 }
 
 const emulatorLong = `Run a local HTTPS server that behaves like the Azure Service Management API
@@ -56,6 +57,13 @@ server's own certificate is written to --ca-out for the clients' --ca-file.
 It also serves the Azure Resource Manager endpoints of API Management client
 certificates (paths /subscriptions/...) for the services named by --apim,
 to requests that carry the bearer token it prints (--access-token).
+
+It also serves the VPN gateways named by --vpn-gateway RG/NAME (ARM paths
+under Microsoft.Network): their point-to-site root and revoked
+certificates, read and written back whole with ETags (412 on a stale
+If-Match), the update followed through Azure-AsyncOperation (InProgress for
+--operation-delay), at most 20 roots. Each is printed as a "vpn-gateway:"
+line.
 
 It also serves the certificates of the Key Vault data plane (paths
 /certificates/... and /deletedcertificates/...; the vault URL is the
@@ -109,8 +117,9 @@ func NewCmdEmulator(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 	fl.StringVar(&opts.State, "state", "", "JSON file that keeps the registrations across restarts")
 	fl.StringVar(&opts.CAOut, "ca-out", "emulator-ca.pem", "where to write the server's certificate (PEM) for --ca-file")
 	fl.IntVar(&opts.MaxMgmtCerts, "max-management-certs", 100, "management certificates a subscription may hold")
-	fl.DurationVar(&opts.OperationDelay, "operation-delay", 2*time.Second, "how long service-certificate operations stay InProgress")
+	fl.DurationVar(&opts.OperationDelay, "operation-delay", 2*time.Second, "how long service-certificate and VPN gateway operations stay InProgress")
 	fl.StringArrayVar(&opts.APIM, "apim", []string{"azcert-rg/azcert-apim"}, "API Management service RESOURCE-GROUP/NAME served through the ARM endpoints (repeatable)")
+	fl.StringArrayVar(&opts.VPNGateways, "vpn-gateway", nil, "VPN gateway RESOURCE-GROUP/NAME served through the ARM endpoints (repeatable)")
 	fl.StringVar(&opts.ARMToken, "arm-token", "", "the bearer token ARM requests must carry (default: a random one, printed at start)")
 	_ = cmd.MarkFlagFilename("trust", cmdutil.CertExts...)
 	_ = cmd.MarkFlagFilename("state", "json")
@@ -161,6 +170,7 @@ func config(opts *Options) (azure.Config, []emulator.Fault, error) {
 		StatePath:          opts.State,
 		APIMServices:       opts.APIM,
 		ARMToken:           opts.ARMToken,
+		VPNGateways:        opts.VPNGateways,
 	}
 	if opts.Factory.Debug {
 		cfg.Logf = func(format string, a ...any) {
@@ -220,13 +230,14 @@ func start(opts *Options) (*azure.Emulator, error) {
 func printInfo(opts *Options, srv *azure.Emulator) error {
 	caPath, _ := filepath.Abs(opts.CAOut)
 	info := struct {
-		URL          string `json:"url"`
-		Subscription string `json:"subscription"`
-		CAFile       string `json:"caFile"`
-		ARMEndpoint  string `json:"armEndpoint"`
-		ARMToken     string `json:"armToken"`
-		KeyVaultURL  string `json:"keyvaultUrl"`
-	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.APIM.Token(), srv.URL}
+		URL          string   `json:"url"`
+		Subscription string   `json:"subscription"`
+		CAFile       string   `json:"caFile"`
+		ARMEndpoint  string   `json:"armEndpoint"`
+		ARMToken     string   `json:"armToken"`
+		KeyVaultURL  string   `json:"keyvaultUrl"`
+		VPNGateways  []string `json:"vpnGateways"`
+	}{srv.URL, srv.Subscription, caPath, srv.URL, srv.APIM.Token(), srv.URL, srv.Network.Gateways()}
 	if opts.Factory.JSON() {
 		if err := cmdutil.WriteJSON(opts.IO.Out, info); err != nil {
 			return err
@@ -234,6 +245,9 @@ func printInfo(opts *Options, srv *azure.Emulator) error {
 	} else {
 		fmt.Fprintf(opts.IO.Out, "url: %s\nsubscription: %s\nca-file: %s\narm-endpoint: %s\narm-token: %s\nkeyvault-url: %s\n",
 			info.URL, info.Subscription, info.CAFile, info.ARMEndpoint, info.ARMToken, info.KeyVaultURL)
+		for _, g := range info.VPNGateways {
+			fmt.Fprintf(opts.IO.Out, "vpn-gateway: %s\n", g)
+		}
 	}
 	if flusher, ok := opts.IO.Out.(interface{ Sync() error }); ok {
 		_ = flusher.Sync()
