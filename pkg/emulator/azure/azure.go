@@ -20,6 +20,7 @@ import (
 	"github.com/azcert/azcert/pkg/emulator/asm"
 	"github.com/azcert/azcert/pkg/emulator/graph"
 	"github.com/azcert/azcert/pkg/emulator/keyvault"
+	"github.com/azcert/azcert/pkg/emulator/network"
 )
 
 // Config configures an Emulator: the Server's settings and each service's,
@@ -41,7 +42,8 @@ type Config struct {
 	Logf func(format string, args ...any)
 
 	// Trust, Services, MaxManagementCerts and OperationDelay configure
-	// Service Management (asm.Config).
+	// Service Management (asm.Config); OperationDelay is also how long a
+	// VPN gateway's update stays InProgress (network.Config).
 	Trust              []*x509.Certificate
 	Services           []string
 	MaxManagementCerts int
@@ -62,6 +64,9 @@ type Config struct {
 	// with an application object and a service principal, in the tenant
 	// of Key Vault (KeyVaultTenant). Graph accepts the ARM token too.
 	EntraApps []string
+	// VPNGateways ("resourceGroup/gatewayName") are the VPN gateways of
+	// ARM (network.Config.Gateways); they take the ARM token.
+	VPNGateways []string
 }
 
 // Emulator is a Server with its services, for their accessors
@@ -79,6 +84,8 @@ type Emulator struct {
 	// principals, and the token endpoint; the Graph endpoint and the
 	// authority are the Server's URL.
 	Graph *graph.Service
+	// Network is the VPN gateways of ARM (Microsoft.Network).
+	Network *network.Service
 }
 
 // New prepares an Emulator without listening (see emulator.New); Start
@@ -105,17 +112,22 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
+	vpn, err := network.New(network.Config{Gateways: cfg.VPNGateways, Token: m.Token(), OperationDelay: cfg.OperationDelay})
+	if err != nil {
+		return nil, err
+	}
 	// Key Vault and Graph come first: Service Management owns every other
-	// path outside ARM.
+	// path outside ARM. Network comes before API Management, which owns every
+	// ARM path but Microsoft.Network's.
 	srv, err := emulator.New(emulator.Config{
 		Listen:       cfg.Listen,
 		Subscription: cfg.Subscription,
 		StatePath:    cfg.StatePath,
 		Now:          cfg.Now,
 		Logf:         cfg.Logf,
-	}, kv, g, a, m)
+	}, kv, g, a, vpn, m)
 	if err != nil {
 		return nil, err
 	}
-	return &Emulator{Server: srv, ASM: a, APIM: m, KeyVault: kv, Graph: g}, nil
+	return &Emulator{Server: srv, ASM: a, APIM: m, KeyVault: kv, Graph: g, Network: vpn}, nil
 }

@@ -32,7 +32,8 @@ func FuzzHandlerRequests(f *testing.F) {
 	srv, err := azure.New(azure.Config{
 		Trust: []*x509.Certificate{fx.Admin.Cert}, Services: []string{"web"},
 		APIMServices: []string{emutest.APIMRG + "/" + emutest.APIMName}, MaxManagementCerts: 5,
-		EntraApps: []string{"ci-deploy"},
+		EntraApps:   []string{"ci-deploy"},
+		VPNGateways: []string{"rg-net/vpngw"},
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -67,6 +68,9 @@ func FuzzHandlerRequests(f *testing.F) {
 		{2, arm + "/fuzz", "api-version=" + emutest.APIMVersion, "", "*", false, true, []byte(`{"properties":{"data":"` + emutest.B64(pfx) + `","password":"pw"}}`)},
 		{3, arm + "/fuzz", "api-version=" + emutest.APIMVersion, "", `"x"`, false, true, nil},
 		{4, arm + "/fuzz", "api-version=2010-01-01", "", "", false, true, nil},
+		{0, "/subscriptions/" + sub + "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkGateways/vpngw", "api-version=2024-05-01", "", "", false, true, nil},
+		{2, "/subscriptions/" + sub + "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkGateways/vpngw", "api-version=2024-05-01", "", `W/"x"`, false, true, []byte(`{"properties":{}}`)},
+		{0, "/subscriptions/" + sub + "/providers/Microsoft.Network/locations/westeurope/operations/x", "api-version=2024-05-01", "", "", false, true, nil},
 		{0, "/SUBSCRIPTIONS/x/resourcegroups", "api-version=%zz", "", "", false, false, nil},
 		{7, "/", "", "", "", false, false, []byte("<x/>")},
 		{0, "/v1.0/applications/" + srv.Graph.Apps()[0].ObjectID, "$select=keyCredentials", "", "", false, true, nil},

@@ -40,6 +40,7 @@ type Options struct {
 	APIM           []string
 	ARMToken       string
 	EntraApps      []string
+	VPNGateways    []string
 }
 
 const emulatorLong = `Run a local HTTPS server that behaves like the Azure Service Management API
@@ -58,6 +59,13 @@ server's own certificate is written to --ca-out for the clients' --ca-file.
 It also serves the Azure Resource Manager endpoints of API Management client
 certificates (paths /subscriptions/...) for the services named by --apim,
 to requests that carry the bearer token it prints (--access-token).
+
+It also serves the VPN gateways named by --vpn-gateway RG/NAME (ARM paths
+under Microsoft.Network): their point-to-site root and revoked
+certificates, read and written back whole with ETags (412 on a stale
+If-Match), the update followed through Azure-AsyncOperation (InProgress for
+--operation-delay), at most 20 roots. Each is printed as a "vpn-gateway:"
+line.
 
 It also serves the certificates of the Key Vault data plane (paths
 /certificates/... and /deletedcertificates/...; the vault URL is the
@@ -125,9 +133,10 @@ func NewCmdEmulator(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 	fl.StringVar(&opts.State, "state", "", "JSON file that keeps the registrations across restarts")
 	fl.StringVar(&opts.CAOut, "ca-out", "emulator-ca.pem", "where to write the server's certificate (PEM) for --ca-file")
 	fl.IntVar(&opts.MaxMgmtCerts, "max-management-certs", 100, "management certificates a subscription may hold")
-	fl.DurationVar(&opts.OperationDelay, "operation-delay", 2*time.Second, "how long service-certificate operations stay InProgress")
+	fl.DurationVar(&opts.OperationDelay, "operation-delay", 2*time.Second, "how long service-certificate and VPN gateway operations stay InProgress")
 	fl.StringArrayVar(&opts.APIM, "apim", []string{"azcert-rg/azcert-apim"}, "API Management service RESOURCE-GROUP/NAME served through the ARM endpoints (repeatable)")
 	fl.StringArrayVar(&opts.EntraApps, "entra-app", nil, "Entra ID application NAME with its service principal, served through Microsoft Graph (repeatable)")
+	fl.StringArrayVar(&opts.VPNGateways, "vpn-gateway", nil, "VPN gateway RESOURCE-GROUP/NAME served through the ARM endpoints (repeatable)")
 	fl.StringVar(&opts.ARMToken, "arm-token", "", "the bearer token ARM requests must carry (default: a random one, printed at start)")
 	_ = cmd.MarkFlagFilename("trust", cmdutil.CertExts...)
 	_ = cmd.MarkFlagFilename("state", "json")
@@ -179,6 +188,7 @@ func config(opts *Options) (azure.Config, []emulator.Fault, error) {
 		APIMServices:       opts.APIM,
 		ARMToken:           opts.ARMToken,
 		EntraApps:          opts.EntraApps,
+		VPNGateways:        opts.VPNGateways,
 	}
 	if opts.Factory.Debug {
 		cfg.Logf = func(format string, a ...any) {
@@ -261,6 +271,7 @@ type info struct {
 	KeyVaultURL   string     `json:"keyvaultUrl"`
 	GraphEndpoint string     `json:"graphEndpoint"`
 	Tenant        string     `json:"tenant"`
+	VPNGateways   []string   `json:"vpnGateways"`
 	EntraApps     []entraApp `json:"entraApps"`
 }
 
@@ -275,7 +286,8 @@ type entraApp struct {
 func newInfo(opts *Options, srv *azure.Emulator) info {
 	caPath, _ := filepath.Abs(opts.CAOut)
 	in := info{URL: srv.URL, Subscription: srv.Subscription, CAFile: caPath, ARMEndpoint: srv.URL, ARMToken: srv.APIM.Token(),
-		KeyVaultURL: srv.URL, GraphEndpoint: srv.URL, Tenant: srv.Graph.Tenant(), EntraApps: []entraApp{}}
+		KeyVaultURL: srv.URL, GraphEndpoint: srv.URL, Tenant: srv.Graph.Tenant(), EntraApps: []entraApp{},
+		VPNGateways: srv.Network.Gateways()}
 	for _, a := range srv.Graph.Apps() {
 		in.EntraApps = append(in.EntraApps, entraApp{Name: a.Name, AppID: a.AppID, ObjectID: a.ObjectID, ServicePrincipalID: a.ServicePrincipalID})
 	}
@@ -290,6 +302,9 @@ func printText(w io.Writer, in info) {
 	fmt.Fprintf(w, "graph-endpoint: %s\ntenant: %s\n", in.GraphEndpoint, in.Tenant)
 	for _, a := range in.EntraApps {
 		fmt.Fprintf(w, "entra-app: %s app-id=%s object-id=%s service-principal-id=%s\n", a.Name, a.AppID, a.ObjectID, a.ServicePrincipalID)
+	}
+	for _, g := range in.VPNGateways {
+		fmt.Fprintf(w, "vpn-gateway: %s\n", g)
 	}
 }
 

@@ -26,11 +26,13 @@ func TestNewCmdEmulator(t *testing.T) {
 		{name: "defaults", args: []string{}, want: base},
 		{name: "every flag", args: []string{"--listen", "127.0.0.1:0", "--subscription", "s", "--trust", "a.cer", "--trust", "b.cer", "--service", "web",
 			"--state", "emu.json", "--ca-out", "ca.pem", "--max-management-certs", "3", "--operation-delay", "0s", "--fault", "throttle:2",
-			"--apim", "rg/one", "--apim", "rg/two", "--arm-token", "tok", "--entra-app", "ci", "--entra-app", "web app"},
+			"--apim", "rg/one", "--apim", "rg/two", "--arm-token", "tok", "--entra-app", "ci", "--entra-app", "web app",
+			"--vpn-gateway", "rg-net/gw1", "--vpn-gateway", "rg-net/gw2"},
 			want: with(func(o *Options) {
 				o.Listen, o.Subscription, o.Trust, o.Services, o.State, o.CAOut = "127.0.0.1:0", "s", []string{"a.cer", "b.cer"}, []string{"web"}, "emu.json", "ca.pem"
 				o.MaxMgmtCerts, o.OperationDelay, o.Faults, o.APIM, o.ARMToken = 3, 0, []string{"throttle:2"}, []string{"rg/one", "rg/two"}, "tok"
 				o.EntraApps = []string{"ci", "web app"}
+				o.VPNGateways = []string{"rg-net/gw1", "rg-net/gw2"}
 			})},
 		{name: "an argument", args: []string{"extra"}, wantErr: "unknown command"},
 		{name: "bad duration", args: []string{"--operation-delay", "soon"}, wantErr: "invalid argument"},
