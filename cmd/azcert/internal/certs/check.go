@@ -2,6 +2,7 @@ package certs
 
 import (
 	"bufio"
+	"crypto/x509"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,10 @@ type CheckOptions struct {
 	Target     string
 	Domains    []string
 	InPassword string
+	// Issuer is the root a vpn-client certificate must chain to, with
+	// IssuerPassword if it is a .pfx.
+	Issuer         string
+	IssuerPassword string
 }
 
 const checkLong = `Check a certificate or .pfx against what Azure requires for a use, and
@@ -98,6 +103,8 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 	fl.StringVar(&opts.Target, "for", "service", "what the certificate is for: service, server, client, management, apim-backend, cloud-service-es or keyvault")
 	fl.StringArrayVar(&opts.Domains, "domain", nil, "a name the certificate must cover (repeatable)")
 	fl.StringVar(&opts.InPassword, "in-password", "", "password source for a .pfx: "+secret.InSyntax)
+	fl.StringVar(&opts.Issuer, "issuer", "", "for --for vpn-client: the root it must chain to (.cer, .pem or .pfx; default: the chain in the .pfx)")
+	fl.StringVar(&opts.IssuerPassword, "issuer-password", "", "password source for an --issuer .pfx: "+secret.InSyntax)
 	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(checkTargetNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -110,7 +117,14 @@ func CheckRun(opts *CheckOptions) error {
 	if err != nil {
 		return &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
 	}
-	if err := input.CheckStdin([]string{opts.Input}, input.PasswordFlag{Name: "in-password", Spec: opts.InPassword}); err != nil {
+	if opts.Issuer != "" && target != check.VPNClient {
+		return cmdutil.UsageErrorf("--issuer is the root of a VPN client certificate: give it with --for vpn-client")
+	}
+	if err := input.CheckStdin([]string{opts.Input, opts.Issuer}, input.PasswordFlag{Name: "in-password", Spec: opts.InPassword}, input.PasswordFlag{Name: "issuer-password", Spec: opts.IssuerPassword}); err != nil {
+		return err
+	}
+	issuer, err := checkIssuer(opts)
+	if err != nil {
 		return err
 	}
 	b, err := input.Load(opts.Ctx, f, opts.Input, opts.InPassword, 0)
@@ -124,7 +138,7 @@ func CheckRun(opts *CheckOptions) error {
 		return err
 	}
 	r := check.Run(b, check.Options{Target: target, Domains: opts.Domains, Now: f.Now(),
-		File: opts.Input, PasswordSource: secret.RemedySource(f, opts.InPassword)})
+		File: opts.Input, PasswordSource: secret.RemedySource(f, opts.InPassword), Issuer: issuer, IssuerFile: opts.Issuer})
 	r.File = input.DisplayName(opts.Input)
 	if f.JSON() {
 		if err := cmdutil.WriteJSON(opts.IO.Out, r); err != nil {
@@ -137,6 +151,18 @@ func CheckRun(opts *CheckOptions) error {
 		return &cmdutil.CheckFailedError{Err: fmt.Errorf("%s is not ready for %s: %d of %d checks failed", r.File, target.Describe(), r.Count(check.Fail), len(r.Findings))}
 	}
 	return nil
+}
+
+// checkIssuer reads check's --issuer, if given.
+func checkIssuer(opts *CheckOptions) (*x509.Certificate, error) {
+	if opts.Issuer == "" {
+		return nil, nil
+	}
+	b, err := input.LoadWith(opts.Factory, opts.Issuer, opts.IssuerPassword, "issuer-password", "AZCERT_ISSUER_PASSWORD")
+	if err != nil {
+		return nil, fmt.Errorf("--issuer: %w", err)
+	}
+	return b.Cert, nil
 }
 
 // PrintReport prints a check report as text on io's stdout: a heading, a
