@@ -2,8 +2,8 @@ package certs
 
 import (
 	"bufio"
-	"crypto/x509"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 
@@ -51,6 +51,16 @@ imports; key usages are NA, to be checked for the service that reads it).
 An Entra ID application's credential (azcert new --for entra) has no target
 of its own yet; --for client checks its usages.
 
+For point-to-site VPN, vpn-root is the root a VPN gateway trusts (azcert new
+--ca) and vpn-client a client certificate it issued (azcert new --issuer):
+they have four rules more, basic-constraints (a root is CA:TRUE, a client
+certificate should not be), chain (vpn-root: self-signed; vpn-client: it
+verifies for clientAuth against --issuer ROOT.cer, else against the root's
+certificate in its .pfx, so a certificate of another root FAILs),
+issuer-validity (a client certificate's validity lies inside its root's)
+and public-cert-data (the length of the base64 DER a gateway takes;
+Microsoft documents no limit). A root needs keyCertSign.
+
 Rules (ids, for -o json): x509-version, key-type, key-size (RSA >= 2048),
 private-key (a cloud service, a server and API Management need the .pfx
 with its key), key-match, key-usage (keyEncipherment for service and server,
@@ -72,6 +82,10 @@ const checkExample = `  # Is this .pfx ready for a cloud service on contoso.net?
   # The certificate API Management presents to a back end
   azcert check apim-to-backend.contoso.net.pfx --for apim-backend --in-password env:PW
 
+  # A point-to-site VPN root, and a client certificate against it
+  azcert check p2s-root.cer --for vpn-root
+  azcert check alice.pfx --for vpn-client --issuer p2s-root.cer --in-password env:PW
+
   # In a pipeline: pick one rule from the JSON
   azcert check site.pfx --for service --in-password env:PW -o json | jq '.findings[] | select(.id=="validity")'`
 
@@ -79,7 +93,7 @@ const checkExample = `  # Is this .pfx ready for a cloud service on contoso.net?
 func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IO, Factory: f}
 	cmd := &cobra.Command{
-		Use:               "check <file> --for {service|server|client|management|apim-backend|cloud-service-es|keyvault}",
+		Use:               "check <file> --for {service|server|client|management|apim-backend|cloud-service-es|keyvault|vpn-root|vpn-client}",
 		Short:             "Check a certificate against Azure's requirements",
 		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long:              checkLong,
@@ -100,7 +114,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Target, "for", "service", "what the certificate is for: service, server, client, management, apim-backend, cloud-service-es or keyvault")
+	fl.StringVar(&opts.Target, "for", "service", "what the certificate is for: service, server, client, management, apim-backend, cloud-service-es, keyvault, vpn-root or vpn-client")
 	fl.StringArrayVar(&opts.Domains, "domain", nil, "a name the certificate must cover (repeatable)")
 	fl.StringVar(&opts.InPassword, "in-password", "", "password source for a .pfx: "+secret.InSyntax)
 	fl.StringVar(&opts.Issuer, "issuer", "", "for --for vpn-client: the root it must chain to (.cer, .pem or .pfx; default: the chain in the .pfx)")

@@ -85,6 +85,30 @@ names are written in their IDNA form (xn--...). For a service certificate
 (the default) a domain Azure owns, such as *.cloudapp.net, is refused: the
 certificate must name your custom domain.
 
+Point-to-site VPN (Microsoft's guide makes these with
+New-SelfSignedCertificate): --ca makes a self-signed root certificate
+authority whose common name is the one argument (any text): CA:TRUE with
+a path length of 0, key usage keyCertSign + cRLSign, SHA-256, ten years
+unless --days or --not-after says otherwise. Its .cer is what the VPN
+gateway trusts; its .pfx issues client certificates and must stay secret.
+--issuer ROOT.pfx (password from --issuer-password, same sources, else
+AZCERT_ISSUER_PASSWORD) signs the new certificate with that root instead
+of self-signing it: --for client by default (clientAuth, digitalSignature +
+keyEncipherment as Microsoft's guide gives them) or --for server; the
+authority key identifier is the root's, the validity is kept inside the
+root's, and the .pfx carries the chain (the key, the certificate, then the
+root's certificate) in both PFX profiles. A root that has expired, is not a
+CA or has no key is refused.
+
+--count N --name-template T makes N certificates (1 to 1000) in one call,
+one set of files each, instead of naming them as arguments. In T, {n} is
+the number from 1 (user{n}: user1, user2, ...) and {n:0W} the number
+zero-padded to W digits (user-{n:03}: user-001, ...); exactly one of them,
+no other braces. Every name and file is checked before any key is made,
+the keys are made in parallel, and the files are written all or none. One
+password protects every .pfx; with --password generate each gets its own,
+in <name>.pfx.password.
+
 The .pfx password comes from --password (pass:TEXT, env:VAR, file:PATH,
 fd:N, stdin, prompt, generate, none), else AZCERT_PASSWORD, else a prompt
 on a terminal. Existing files are never replaced without --force, and that
@@ -114,6 +138,13 @@ const newExample = `  # Service certificate for a custom domain, password from a
   # 3072-bit key, two years, PEM files too, into ./certs
   azcert new contoso.net --key-size 3072 --days 730 --pem --out-dir certs --password env:PW
 
+  # Point-to-site VPN: a root, then a client certificate issued by it
+  azcert new --ca 'Contoso P2S Root' --name p2s-root --password env:ROOT_PW
+  azcert new alice --issuer p2s-root.pfx --issuer-password env:ROOT_PW --password env:PW
+
+  # 100 client certificates, each .pfx with its own generated password
+  azcert new --issuer p2s-root.pfx --issuer-password env:ROOT_PW --count 100 --name-template 'user-{n:03}' --out-dir users --password generate
+
   # Script-friendly: JSON on stdout
   azcert new contoso.net --password env:PW -o json`
 
@@ -121,7 +152,7 @@ const newExample = `  # Service certificate for a custom domain, password from a
 func NewCmdNew(f *cmdutil.Factory, runF func(*NewOptions) error) *cobra.Command {
 	opts := &NewOptions{IO: f.IO, Factory: f}
 	cmd := &cobra.Command{
-		Use:     "new <domain> [<domain>...]",
+		Use:     "new {<domain> [<domain>...] | --ca <name> | --count N --name-template T}",
 		Short:   "Create an RSA key and a self-signed certificate (.pfx + .cer)",
 		Long:    newLong,
 		Example: newExample,
