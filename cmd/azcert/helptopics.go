@@ -116,8 +116,9 @@ exit 2, and nothing of it is printed.
 
 Without the flag: AZCERT_PASSWORD, AZCERT_IN_PASSWORD,
 AZCERT_ISSUER_PASSWORD, AZCERT_AUTH_PASSWORD or AZCERT_ACCESS_TOKEN, which
-hold the secret itself, if set; else a prompt on a terminal; else exit 2 with a message naming the flag. A password is
-never read from the config file and never appears in output, logs, the
+hold the secret itself, if set; else a prompt on a terminal; else exit 2
+with a message naming the flag. A password is never read from the config
+file and never appears in output, logs, the
 --debug trace or an error.`,
 		Example: `  # From a variable, the usual way in CI
   PW=$(cat secret.txt) azcert new contoso.net --password env:PW
