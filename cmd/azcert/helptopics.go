@@ -62,6 +62,8 @@ applies only when its flag is not given, and is never printed):
 
   AZCERT_PASSWORD        the password for a .pfx being written (--password)
   AZCERT_IN_PASSWORD     the password for a .pfx being read (--in-password)
+  AZCERT_ISSUER_PASSWORD the password of new's and check's --issuer .pfx
+                         (--issuer-password)
   AZCERT_AUTH_PASSWORD   the password of --auth-cert (--auth-password)
   AZCERT_ACCESS_TOKEN    a bearer token for ARM or Key Vault (--access-token)
 
@@ -112,10 +114,11 @@ being read), --auth-password (the management certificate) and
 A bare value that is none of these (--password MyPassw0rd) is refused with
 exit 2, and nothing of it is printed.
 
-Without the flag: AZCERT_PASSWORD, AZCERT_IN_PASSWORD, AZCERT_AUTH_PASSWORD
-or AZCERT_ACCESS_TOKEN, which hold the secret itself, if set; else a prompt
-on a terminal; else exit 2 with a message naming the flag. A password is
-never read from the config file and never appears in output, logs, the
+Without the flag: AZCERT_PASSWORD, AZCERT_IN_PASSWORD,
+AZCERT_ISSUER_PASSWORD, AZCERT_AUTH_PASSWORD or AZCERT_ACCESS_TOKEN, which
+hold the secret itself, if set; else a prompt on a terminal; else exit 2
+with a message naming the flag. A password is never read from the config
+file and never appears in output, logs, the
 --debug trace or an error.`,
 		Example: `  # From a variable, the usual way in CI
   PW=$(cat secret.txt) azcert new contoso.net --password env:PW

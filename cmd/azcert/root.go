@@ -295,11 +295,12 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 }
 
 // unboundFlags are never filled from the environment or the config file:
-// AZCERT_PASSWORD, AZCERT_IN_PASSWORD and AZCERT_AUTH_PASSWORD hold
+// AZCERT_PASSWORD, AZCERT_IN_PASSWORD, AZCERT_ISSUER_PASSWORD and
+// AZCERT_AUTH_PASSWORD hold
 // passwords themselves, not sources, and a config file is no place for a
 // password.
 var unboundFlags = map[string]bool{
-	"password": true, "in-password": true, "auth-password": true, "access-token": true, "config": true, "help": true, "version": true,
+	"password": true, "in-password": true, "issuer-password": true, "auth-password": true, "access-token": true, "config": true, "help": true, "version": true,
 }
 
 // maxConfigSize bounds the config file: a few lines of settings.

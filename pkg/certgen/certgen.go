@@ -146,6 +146,13 @@ type Request struct {
 	NotAfter time.Time
 	// Rand is the source of randomness; nil means crypto/rand.Reader.
 	Rand io.Reader
+	// Issuer, if set, signs the certificate instead of its own key: the
+	// certificate's issuer is the Issuer's subject, its authority key
+	// identifier the Issuer's subject key identifier, and its validity is
+	// clipped to the Issuer's. A client certificate issued this way also
+	// gets keyEncipherment, as New-SelfSignedCertificate gives the client
+	// certificate of Microsoft's point-to-site VPN guide.
+	Issuer *Issuer
 }
 
 // KeySizeError reports an RSA key size that Azure refuses or azcert does not offer.
@@ -186,16 +193,8 @@ func (r *Request) Validate() error {
 	if len(r.Names) == 0 {
 		return ErrNoNames
 	}
-	bits := r.KeySize
-	if bits == 0 {
-		bits = DefaultKeySize
-	}
-	ok := false
-	for _, s := range AllowedKeySizes {
-		ok = ok || s == bits
-	}
-	if !ok {
-		return &KeySizeError{Bits: bits}
+	if err := checkKeySize(r.KeySize); err != nil {
+		return err
 	}
 	purpose := r.Purpose
 	if purpose == "" {
@@ -214,8 +213,31 @@ func (r *Request) Validate() error {
 			}
 		}
 	}
+	if r.Issuer != nil {
+		if err := r.Issuer.Check(r.now()); err != nil {
+			return err
+		}
+	}
 	nb, na := r.validity()
-	if !na.After(r.now()) {
+	return checkValidity(nb, na, r.now())
+}
+
+// checkKeySize refuses a size not in AllowedKeySizes; 0 means DefaultKeySize.
+func checkKeySize(bits int) error {
+	if bits == 0 {
+		bits = DefaultKeySize
+	}
+	for _, s := range AllowedKeySizes {
+		if s == bits {
+			return nil
+		}
+	}
+	return &KeySizeError{Bits: bits}
+}
+
+// checkValidity refuses a period that ends before now or before it starts.
+func checkValidity(nb, na, now time.Time) error {
+	if !na.After(now) {
 		return &ValidityError{Reason: fmt.Sprintf("the end date %s is in the past", na.UTC().Format(time.RFC3339))}
 	}
 	if !na.After(nb) {
@@ -239,6 +261,9 @@ func (r *Request) validity() (notBefore, notAfter time.Time) {
 	}
 	if notAfter.IsZero() {
 		notAfter = now.Add(DefaultValidity)
+	}
+	if r.Issuer != nil {
+		notBefore, notAfter = r.Issuer.clip(notBefore, notAfter)
 	}
 	// X.509 times have one-second resolution.
 	return notBefore.UTC().Truncate(time.Second), notAfter.UTC().Truncate(time.Second)
@@ -308,15 +333,17 @@ func Sign(r Request, key *rsa.PrivateKey) (*Result, error) {
 			tmpl.DNSNames = append(tmpl.DNSNames, n.ASCII)
 		}
 	}
-	der, err := x509.CreateCertificate(random, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("signing certificate: %w", err)
+	if r.Issuer == nil {
+		return create(random, tmpl, tmpl, &key.PublicKey, key, key)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parsing the new certificate: %w", err)
+	// x509.CreateCertificate takes the authority key identifier from the
+	// parent's subject key identifier; set it here so that it does not
+	// depend on that.
+	tmpl.AuthorityKeyId = r.Issuer.Cert.SubjectKeyId
+	if purpose == PurposeClient {
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
 	}
-	return &Result{Key: key, Cert: cert, DER: der}, nil
+	return create(random, tmpl, r.Issuer.Cert, &key.PublicKey, key, r.Issuer.Key)
 }
 
 // SerialNumber returns a random positive serial number that encodes in

@@ -1,7 +1,8 @@
 // Package check lints a certificate (and its .pfx) against what Azure
 // requires of it for a given use: an SSL certificate for a cloud service, a
 // management certificate, a client certificate API Management presents to a
-// back end, or a TLS server or client certificate. Every rule yields one
+// back end, a TLS server or client certificate, or the root and client
+// certificates of point-to-site VPN. Every rule yields one
 // finding, PASS, WARN, FAIL or NA, with a reason and, unless it passed, what
 // to do about it.
 package check
@@ -45,10 +46,16 @@ const (
 	// KeyVault is a certificate to import into Azure Key Vault, for a use
 	// the vault does not know (it is checked again for that use).
 	KeyVault Target = "keyvault"
+	// VPNRoot is the root certificate authority a VPN gateway trusts for
+	// point-to-site connections, as azcert new --ca makes it.
+	VPNRoot Target = "vpn-root"
+	// VPNClient is a point-to-site VPN client certificate issued by such a
+	// root, as azcert new --issuer makes it.
+	VPNClient Target = "vpn-client"
 )
 
 // Targets lists every target, for help and completion.
-var Targets = []Target{Service, Server, Client, Management, APIMBackend, APIMClient, CloudServiceES, KeyVault}
+var Targets = []Target{Service, Server, Client, Management, APIMBackend, APIMClient, CloudServiceES, KeyVault, VPNRoot, VPNClient}
 
 // ParseTarget accepts the names in Targets.
 func ParseTarget(s string) (Target, error) {
@@ -72,7 +79,7 @@ func (t Target) Purpose() certgen.Purpose {
 		return certgen.PurposeManagement
 	case Server:
 		return certgen.PurposeServer
-	case Client:
+	case Client, VPNClient:
 		return certgen.PurposeClient
 	case APIMBackend, APIMClient:
 		return certgen.PurposeAPIMBackend
@@ -117,6 +124,10 @@ func (t Target) Describe() string {
 		return "a Cloud Services (extended support) certificate"
 	case KeyVault:
 		return "a certificate for Key Vault"
+	case VPNRoot:
+		return "a point-to-site VPN root certificate"
+	case VPNClient:
+		return "a point-to-site VPN client certificate"
 	}
 	return string(t)
 }
@@ -179,6 +190,11 @@ type Options struct {
 	// remedy command gives for the input's password and for a new .pfx's;
 	// "" means prompt.
 	PasswordSource string
+	// Issuer is the certificate a VPNClient certificate must chain to;
+	// nil means the issuer's certificate in the .pfx (its chain).
+	Issuer *x509.Certificate
+	// IssuerFile names Issuer in remedies.
+	IssuerFile string
 }
 
 // Report is the outcome of Run.
@@ -270,6 +286,10 @@ func Run(b *export.Bundle, o Options) *Report {
 		add(RulePrivateKey, Pass, "no private key: right for registering (upload the .cer); keep the .pfx to authenticate", "")
 	case o.Target == Client:
 		add(RulePrivateKey, Pass, "no private key: right for a policy that checks its thumbprint; the caller keeps the .pfx to present it", "")
+	case o.Target == VPNRoot:
+		add(RulePrivateKey, Pass, "no private key: right for the gateway, which takes the .cer; keep the .pfx to issue client certificates", "")
+	case o.Target == VPNClient:
+		add(RulePrivateKey, Fail, "no private key: the VPN client needs the .pfx with its key installed", noKeyRemedy)
 	case o.Target.cloudService():
 		add(RulePrivateKey, Fail, "no private key: a cloud service needs a .pfx with the key to serve SSL", noKeyRemedy)
 	case o.Target == KeyVault:
@@ -346,6 +366,9 @@ func Run(b *export.Bundle, o Options) *Report {
 	default:
 		add(RuleSerial, Pass, fmt.Sprintf("serial number of %d bytes", len(serial.Bytes())), "")
 	}
+	if o.Target.vpn() {
+		checkVPN(b, o, now, cmds, add)
+	}
 	return r
 }
 
@@ -357,6 +380,14 @@ func checkKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
 		return
 	}
 	names := strings.Join(export.KeyUsageNames(c.KeyUsage), ", ")
+	if t == VPNRoot {
+		if c.KeyUsage&x509.KeyUsageCertSign == 0 {
+			add(RuleKeyUsage, Fail, "key usage "+names+" lacks keyCertSign, which a root needs to issue client certificates", "azcert new --ca sets keyCertSign and cRLSign; "+newCert)
+			return
+		}
+		add(RuleKeyUsage, Pass, "key usage "+names+" includes keyCertSign", "")
+		return
+	}
 	if t.serverAuth() {
 		if c.KeyUsage&x509.KeyUsageKeyEncipherment == 0 {
 			add(RuleKeyUsage, Fail, "key usage "+names+" lacks keyEncipherment, which RSA key exchange in TLS needs", t.newCmd()+" sets digitalSignature and keyEncipherment; "+newCert)
@@ -445,8 +476,10 @@ func runWithoutCert(b *export.Bundle, o Options, add addFunc) {
 	switch o.Target {
 	case Management:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: it cannot authenticate; register the .cer and keep the .pfx that holds the key", noKeyRemedy)
-	case Client:
+	case Client, VPNClient:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: the caller cannot present it; give the caller the .pfx that holds the key", noKeyRemedy)
+	case VPNRoot:
+		add(RulePrivateKey, Fail, "the .pfx holds no private key: it cannot issue client certificates; upload the .cer to the gateway and keep the .pfx that holds the key", noKeyRemedy)
 	case Service, CloudServiceES:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: a cloud service needs the key to serve SSL", noKeyRemedy)
 	case KeyVault:
@@ -463,6 +496,11 @@ func runWithoutCert(b *export.Bundle, o Options, add addFunc) {
 	checkPFX(b.PFX, o.Target, base, add)
 	for _, id := range []string{RuleSignature, RuleSerial} {
 		add(id, NA, skip, "")
+	}
+	if o.Target.vpn() {
+		for _, id := range vpnRules {
+			add(id, NA, skip, "")
+		}
 	}
 }
 
@@ -499,8 +537,15 @@ func (c commands) newCert(names []string) string {
 		names = []string{"contoso.net"}
 	}
 	args := append([]string{"azcert", "new"}, names...)
-	switch p := c.o.Target.Purpose(); p {
-	case certgen.PurposeService:
+	switch p := c.o.Target.Purpose(); {
+	case c.o.Target == VPNRoot:
+		args = []string{"azcert", "new", "--ca", "P2S Root"}
+		if c.cert != nil && c.cert.Subject.CommonName != "" {
+			args[3] = c.cert.Subject.CommonName
+		}
+	case c.o.Target == VPNClient:
+		args = append(args, "--issuer", c.issuerPFX(), "--issuer-password", orPrompt(c.o.PasswordSource))
+	case p == certgen.PurposeService:
 		if certgen.AzureOwnedSuffix(names[0]) != "" {
 			args = append(args, "--allow-azure-domain")
 		}

@@ -19,10 +19,20 @@ import (
 	"github.com/azcert/azcert/pkg/export"
 )
 
-// allRules is every rule id; each report has one finding per rule.
+// allRules is every rule id of the targets other than VPN's; each report
+// has one finding per rule.
 var allRules = []string{check.RuleVersion, check.RuleKeyType, check.RuleKeySize, check.RulePrivateKey, check.RuleKeyMatch,
 	check.RuleKeyUsage, check.RuleExtKeyUsage, check.RuleNames, check.RuleAzureDomain, check.RuleValidity,
 	check.RulePFXEncryption, check.RuleSignature, check.RuleSerial}
+
+// rulesOf is every rule id of the target: allRules, and for the VPN
+// targets their four rules too.
+func rulesOf(t check.Target) []string {
+	if t == check.VPNRoot || t == check.VPNClient {
+		return append(append([]string{}, allRules...), check.RuleBasicConstraints, check.RuleChain, check.RuleIssuerValidity, check.RulePublicCertData)
+	}
+	return allRules
+}
 
 var fuzzSeedFiles = sync.OnceValues(func() ([][]byte, error) {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -83,10 +93,14 @@ func FuzzCheckRun(f *testing.F) {
 		for _, target := range check.Targets {
 			o := check.Options{Target: target, Domains: domains, Now: now}
 			r := check.Run(b, o)
-			if len(r.Findings) != len(allRules) {
-				t.Fatalf("%s: %d findings, want %d: %+v", target, len(r.Findings), len(allRules), r.Findings)
+			rules := rulesOf(target)
+			if len(r.Findings) != len(rules) {
+				t.Fatalf("%s: %d findings, want %d: %+v", target, len(r.Findings), len(rules), r.Findings)
 			}
-			for _, id := range allRules {
+			for i, id := range rules {
+				if r.Findings[i].ID != id {
+					t.Fatalf("%s: finding %d is %s, want %s", target, i, r.Findings[i].ID, id)
+				}
 				fd, ok := r.Find(id)
 				if !ok {
 					t.Fatalf("%s: no finding %s", target, id)

@@ -3,6 +3,7 @@ package certs
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 
@@ -25,6 +26,10 @@ type CheckOptions struct {
 	Target     string
 	Domains    []string
 	InPassword string
+	// Issuer is the root a vpn-client certificate must chain to, with
+	// IssuerPassword if it is a .pfx.
+	Issuer         string
+	IssuerPassword string
 }
 
 const checkLong = `Check a certificate or .pfx against what Azure requires for a use, and
@@ -45,6 +50,16 @@ and a .pfx Key Vault reads) and keyvault (a .pfx with its key that Key Vault
 imports; key usages are NA, to be checked for the service that reads it).
 An Entra ID application's credential (azcert new --for entra) has no target
 of its own yet; --for client checks its usages.
+
+For point-to-site VPN, vpn-root is the root a VPN gateway trusts (azcert new
+--ca) and vpn-client a client certificate it issued (azcert new --issuer):
+they have four rules more, basic-constraints (a root is CA:TRUE, a client
+certificate should not be), chain (vpn-root: self-signed; vpn-client: it
+verifies for clientAuth against --issuer ROOT.cer, else against the root's
+certificate in its .pfx, so a certificate of another root FAILs),
+issuer-validity (a client certificate's validity lies inside its root's)
+and public-cert-data (the length of the base64 DER a gateway takes;
+Microsoft documents no limit). A root needs keyCertSign.
 
 Rules (ids, for -o json): x509-version, key-type, key-size (RSA >= 2048),
 private-key (a cloud service, a server and API Management need the .pfx
@@ -67,6 +82,10 @@ const checkExample = `  # Is this .pfx ready for a cloud service on contoso.net?
   # The certificate API Management presents to a back end
   azcert check apim-to-backend.contoso.net.pfx --for apim-backend --in-password env:PW
 
+  # A point-to-site VPN root, and a client certificate against it
+  azcert check p2s-root.cer --for vpn-root
+  azcert check alice.pfx --for vpn-client --issuer p2s-root.cer --in-password env:PW
+
   # In a pipeline: pick one rule from the JSON
   azcert check site.pfx --for service --in-password env:PW -o json | jq '.findings[] | select(.id=="validity")'`
 
@@ -74,7 +93,7 @@ const checkExample = `  # Is this .pfx ready for a cloud service on contoso.net?
 func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IO, Factory: f}
 	cmd := &cobra.Command{
-		Use:               "check <file> --for {service|server|client|management|apim-backend|cloud-service-es|keyvault}",
+		Use:               "check <file> --for {service|server|client|management|apim-backend|cloud-service-es|keyvault|vpn-root|vpn-client}",
 		Short:             "Check a certificate against Azure's requirements",
 		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long:              checkLong,
@@ -95,9 +114,11 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Target, "for", "service", "what the certificate is for: service, server, client, management, apim-backend, cloud-service-es or keyvault")
+	fl.StringVar(&opts.Target, "for", "service", "what the certificate is for: service, server, client, management, apim-backend, cloud-service-es, keyvault, vpn-root or vpn-client")
 	fl.StringArrayVar(&opts.Domains, "domain", nil, "a name the certificate must cover (repeatable)")
 	fl.StringVar(&opts.InPassword, "in-password", "", "password source for a .pfx: "+secret.InSyntax)
+	fl.StringVar(&opts.Issuer, "issuer", "", "for --for vpn-client: the root it must chain to (.cer, .pem or .pfx; default: the chain in the .pfx)")
+	fl.StringVar(&opts.IssuerPassword, "issuer-password", "", "password source for an --issuer .pfx: "+secret.InSyntax)
 	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions(checkTargetNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -110,7 +131,14 @@ func CheckRun(opts *CheckOptions) error {
 	if err != nil {
 		return &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
 	}
-	if err := input.CheckStdin([]string{opts.Input}, input.PasswordFlag{Name: "in-password", Spec: opts.InPassword}); err != nil {
+	if opts.Issuer != "" && target != check.VPNClient {
+		return cmdutil.UsageErrorf("--issuer is the root of a VPN client certificate: give it with --for vpn-client")
+	}
+	if err := input.CheckStdin([]string{opts.Input, opts.Issuer}, input.PasswordFlag{Name: "in-password", Spec: opts.InPassword}, input.PasswordFlag{Name: "issuer-password", Spec: opts.IssuerPassword}); err != nil {
+		return err
+	}
+	issuer, err := checkIssuer(opts)
+	if err != nil {
 		return err
 	}
 	b, err := input.Load(opts.Ctx, f, opts.Input, opts.InPassword, 0)
@@ -124,7 +152,7 @@ func CheckRun(opts *CheckOptions) error {
 		return err
 	}
 	r := check.Run(b, check.Options{Target: target, Domains: opts.Domains, Now: f.Now(),
-		File: opts.Input, PasswordSource: secret.RemedySource(f, opts.InPassword)})
+		File: opts.Input, PasswordSource: secret.RemedySource(f, opts.InPassword), Issuer: issuer, IssuerFile: opts.Issuer})
 	r.File = input.DisplayName(opts.Input)
 	if f.JSON() {
 		if err := cmdutil.WriteJSON(opts.IO.Out, r); err != nil {
@@ -137,6 +165,18 @@ func CheckRun(opts *CheckOptions) error {
 		return &cmdutil.CheckFailedError{Err: fmt.Errorf("%s is not ready for %s: %d of %d checks failed", r.File, target.Describe(), r.Count(check.Fail), len(r.Findings))}
 	}
 	return nil
+}
+
+// checkIssuer reads check's --issuer, if given.
+func checkIssuer(opts *CheckOptions) (*x509.Certificate, error) {
+	if opts.Issuer == "" {
+		return nil, nil
+	}
+	b, err := input.LoadWith(opts.Factory, opts.Issuer, opts.IssuerPassword, "issuer-password", "AZCERT_ISSUER_PASSWORD")
+	if err != nil {
+		return nil, fmt.Errorf("--issuer: %w", err)
+	}
+	return b.Cert, nil
 }
 
 // PrintReport prints a check report as text on io's stdout: a heading, a

@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"crypto/x509"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,12 @@ type MakeOptions struct {
 	Purpose certgen.Purpose
 	// AllowAzureDomain permits a domain Azure owns in a service certificate.
 	AllowAzureDomain bool
+	// CA makes a self-signed root certificate authority instead, whose
+	// common name is Names[0] (any text, not a domain); Purpose is unused.
+	CA bool
+	// Issuer, if set, signs the certificate, and the .pfx carries its
+	// certificate after the new one (the chain).
+	Issuer *certgen.Issuer
 
 	// Days is the validity from now, 1 to 100 years of days. NotAfter, if
 	// not "", is the end of validity instead: YYYY-MM-DD (the end of that
@@ -71,6 +78,9 @@ type MakePlan struct {
 	// Request is the checked request for certgen.Generate; Request.Now is
 	// the time the certificate counts from.
 	Request certgen.Request
+	// CA, for a root (MakeOptions.CA), is the checked request for
+	// certgen.GenerateCA instead of Request.
+	CA *certgen.CARequest
 	// Files are the paths Make writes, by kind: "pfx" and "cer", with PEM
 	// "certPem" and "keyPem", with the generate source "password" (the
 	// keys of azcert new's JSON).
@@ -92,6 +102,10 @@ type Made struct {
 	Password secret.Password
 	// Files are the paths written, by kind, as in MakePlan.Files.
 	Files map[string]string
+	// CA reports a root (MakeOptions.CA); Issuer is the root that signed
+	// the certificate, nil for a self-signed one.
+	CA     bool
+	Issuer *certgen.Issuer
 }
 
 // fileKinds is the order files are checked and written in.
@@ -127,6 +141,9 @@ func PlanMake(opts MakeOptions) (*MakePlan, error) {
 	if err := checkCerFormat(opts.CerFormat); err != nil {
 		return nil, err
 	}
+	if opts.CA {
+		return planCA(opts)
+	}
 	names, err := certgen.ParseNames(opts.Names)
 	if err != nil {
 		return nil, err
@@ -141,11 +158,46 @@ func PlanMake(opts MakeOptions) (*MakePlan, error) {
 		}
 		return nil, err
 	}
-	files, err := makeFiles(opts, names[0])
+	files, err := makeFiles(opts, DefaultBaseName(names[0]))
 	if err != nil {
 		return nil, err
 	}
 	return &MakePlan{Request: req, Files: files, opts: opts}, nil
+}
+
+// planCA is PlanMake for a root: Names[0] is its common name.
+func planCA(opts MakeOptions) (*MakePlan, error) {
+	if len(opts.Names) != 1 {
+		return nil, cmdutil.UsageErrorf("--ca takes one common name (quote it if it has spaces), got %d", len(opts.Names))
+	}
+	cn := opts.Names[0]
+	if err := certgen.ValidateCommonName(cn); err != nil {
+		return nil, err
+	}
+	req, err := makeRequest(opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	ca := &certgen.CARequest{CommonName: cn, KeySize: opts.KeySize, Now: req.Now, NotAfter: req.NotAfter, Rand: req.Rand}
+	if err := ca.Validate(); err != nil {
+		return nil, err
+	}
+	files, err := makeFiles(opts, fileSafe(cn))
+	if err != nil {
+		return nil, err
+	}
+	return &MakePlan{Request: req, CA: ca, Files: files, opts: opts}, nil
+}
+
+// fileSafe turns a common name into a file name: every character other
+// than a letter, a digit, '.', '_' or '-' becomes '-'.
+func fileSafe(cn string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-", r)) {
+			return r
+		}
+		return '-'
+	}, cn)
 }
 
 // Make does the second half of Make: it checks the files can be written,
@@ -156,26 +208,23 @@ func (p *MakePlan) Make() (*Made, error) {
 	if err := export.CheckWritable(p.paths(), o.Force); err != nil {
 		return nil, err
 	}
-	pw, err := secret.Resolve(f, secret.Request{
-		Flag: "password", Spec: o.Password, EnvVar: "AZCERT_PASSWORD",
-		Purpose: filepath.Base(p.Files["pfx"]), Create: true, AllowGenerate: true,
-	})
+	pw, err := p.password()
 	if err != nil {
 		return nil, err
 	}
 	if f.Debug {
 		fmt.Fprintf(f.IO.ErrOut, "azcert: debug: generating a %d-bit RSA key\n", o.KeySize)
 	}
-	res, err := certgen.Generate(p.Request)
+	var res *certgen.Result
+	if p.CA != nil {
+		res, err = certgen.GenerateCA(*p.CA)
+	} else {
+		res, err = certgen.Generate(p.Request)
+	}
 	if err != nil {
 		return nil, err
 	}
-	m := &Made{Result: *res, Names: p.Request.Names, Purpose: p.Request.Purpose, Profile: o.Profile, Password: pw, Files: p.Files}
-	m.PFX, err = export.EncodePFX(res.Key, res.Cert, nil, export.PFXOptions{Profile: o.Profile, Password: pw.Value, Rand: f.RandSource})
-	if err != nil {
-		return nil, err
-	}
-	out, err := p.encode(m)
+	m, out, err := p.finish(res, pw)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +232,37 @@ func (p *MakePlan) Make() (*Made, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// password resolves the .pfx password source (with generate, a new
+// password each call).
+func (p *MakePlan) password() (secret.Password, error) {
+	o := p.opts
+	return secret.Resolve(o.Factory, secret.Request{
+		Flag: "password", Spec: o.Password, EnvVar: "AZCERT_PASSWORD",
+		Purpose: filepath.Base(p.Files["pfx"]), Create: true, AllowGenerate: true,
+	})
+}
+
+// finish encodes a generated key and certificate: the .pfx (with the
+// issuer's certificate after it, if any) and the contents of every file.
+func (p *MakePlan) finish(res *certgen.Result, pw secret.Password) (*Made, []export.File, error) {
+	o := p.opts
+	var chain []*x509.Certificate
+	if o.Issuer != nil {
+		chain = []*x509.Certificate{o.Issuer.Cert}
+	}
+	m := &Made{Result: *res, Names: p.Request.Names, Purpose: p.Request.Purpose, Profile: o.Profile, Password: pw, Files: p.Files, CA: p.CA != nil, Issuer: o.Issuer}
+	var err error
+	m.PFX, err = export.EncodePFX(res.Key, res.Cert, chain, export.PFXOptions{Profile: o.Profile, Password: pw.Value, Rand: o.Factory.RandSource})
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := p.encode(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, out, nil
 }
 
 // checkCerFormat refuses a --cer-format other than der or pem.
@@ -204,6 +284,7 @@ func makeRequest(o MakeOptions, names []certgen.Name) (certgen.Request, error) {
 		AllowAzureDomain: o.AllowAzureDomain,
 		Now:              now,
 		Rand:             o.Factory.RandSource,
+		Issuer:           o.Issuer,
 	}
 	switch {
 	case o.NotAfter != "":
@@ -222,11 +303,12 @@ func makeRequest(o MakeOptions, names []certgen.Name) (certgen.Request, error) {
 	return req, nil
 }
 
-// makeFiles names the files of a certificate whose first name is first.
-func makeFiles(o MakeOptions, first certgen.Name) (map[string]string, error) {
+// makeFiles names the files of a certificate whose default base name is
+// def.
+func makeFiles(o MakeOptions, def string) (map[string]string, error) {
 	base := o.Name
 	if base == "" {
-		base = DefaultBaseName(first)
+		base = def
 	} else if strings.ContainsAny(base, `/\`) || base == "." || base == ".." {
 		flag := o.NameFlag
 		if flag == "" {

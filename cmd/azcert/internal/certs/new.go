@@ -30,7 +30,14 @@ type NewOptions struct {
 	NotAfter         string
 	NotAfterGiven    bool // --not-after was given
 	Purpose          string
+	PurposeGiven     bool // --for was given
 	AllowAzureDomain bool
+	CA               bool
+	Issuer           string
+	IssuerPassword   string
+	Count            int
+	CountGiven       bool // --count was given
+	NameTemplate     string
 	OutDir           string
 	Name             string
 	PEM              bool
@@ -78,6 +85,30 @@ names are written in their IDNA form (xn--...). For a service certificate
 (the default) a domain Azure owns, such as *.cloudapp.net, is refused: the
 certificate must name your custom domain.
 
+Point-to-site VPN (Microsoft's guide makes these with
+New-SelfSignedCertificate): --ca makes a self-signed root certificate
+authority whose common name is the one argument (any text): CA:TRUE with
+a path length of 0, key usage keyCertSign + cRLSign, SHA-256, ten years
+unless --days or --not-after says otherwise. Its .cer is what the VPN
+gateway trusts; its .pfx issues client certificates and must stay secret.
+--issuer ROOT.pfx (password from --issuer-password, same sources, else
+AZCERT_ISSUER_PASSWORD) signs the new certificate with that root instead
+of self-signing it: --for client by default (clientAuth, digitalSignature +
+keyEncipherment as Microsoft's guide gives them) or --for server; the
+authority key identifier is the root's, the validity is kept inside the
+root's, and the .pfx carries the chain (the key, the certificate, then the
+root's certificate) in both PFX profiles. A root that has expired, is not a
+CA or has no key is refused.
+
+--count N --name-template T makes N certificates (1 to 1000) in one call,
+one set of files each, instead of naming them as arguments. In T, {n} is
+the number from 1 (user{n}: user1, user2, ...) and {n:0W} the number
+zero-padded to W digits (user-{n:03}: user-001, ...); exactly one of them,
+no other braces. Every name and file is checked before any key is made,
+the keys are made in parallel, and the files are written all or none. One
+password protects every .pfx; with --password generate each gets its own,
+in <name>.pfx.password.
+
 The .pfx password comes from --password (pass:TEXT, env:VAR, file:PATH,
 fd:N, stdin, prompt, generate, none), else AZCERT_PASSWORD, else a prompt
 on a terminal. Existing files are never replaced without --force, and that
@@ -107,6 +138,13 @@ const newExample = `  # Service certificate for a custom domain, password from a
   # 3072-bit key, two years, PEM files too, into ./certs
   azcert new contoso.net --key-size 3072 --days 730 --pem --out-dir certs --password env:PW
 
+  # Point-to-site VPN: a root, then a client certificate issued by it
+  azcert new --ca 'Contoso P2S Root' --name p2s-root --password env:ROOT_PW
+  azcert new alice --issuer p2s-root.pfx --issuer-password env:ROOT_PW --password env:PW
+
+  # 100 client certificates, each .pfx with its own generated password
+  azcert new --issuer p2s-root.pfx --issuer-password env:ROOT_PW --count 100 --name-template 'user-{n:03}' --out-dir users --password generate
+
   # Script-friendly: JSON on stdout
   azcert new contoso.net --password env:PW -o json`
 
@@ -114,12 +152,12 @@ const newExample = `  # Service certificate for a custom domain, password from a
 func NewCmdNew(f *cmdutil.Factory, runF func(*NewOptions) error) *cobra.Command {
 	opts := &NewOptions{IO: f.IO, Factory: f}
 	cmd := &cobra.Command{
-		Use:     "new <domain> [<domain>...]",
+		Use:     "new {<domain> [<domain>...] | --ca <name> | --count N --name-template T}",
 		Short:   "Create an RSA key and a self-signed certificate (.pfx + .cer)",
 		Long:    newLong,
 		Example: newExample,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
+			if len(args) == 0 && !cmd.Flags().Changed("count") {
 				return cmdutil.UsageErrorf("give at least one domain name, e.g. azcert new contoso.net")
 			}
 			return nil
@@ -129,6 +167,8 @@ func NewCmdNew(f *cmdutil.Factory, runF func(*NewOptions) error) *cobra.Command 
 			opts.Names = args
 			opts.DaysGiven = cmd.Flags().Changed("days")
 			opts.NotAfterGiven = cmd.Flags().Changed("not-after")
+			opts.PurposeGiven = cmd.Flags().Changed("for")
+			opts.CountGiven = cmd.Flags().Changed("count")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -141,6 +181,11 @@ func NewCmdNew(f *cmdutil.Factory, runF func(*NewOptions) error) *cobra.Command 
 	fl.StringVar(&opts.NotAfter, "not-after", "", "end of validity instead of --days (YYYY-MM-DD or RFC 3339)")
 	fl.StringVar(&opts.Purpose, "for", string(certgen.PurposeService), "what the certificate is for: "+orList(certgen.PurposeNames()))
 	fl.BoolVar(&opts.AllowAzureDomain, "allow-azure-domain", false, "allow a domain Azure owns (*.cloudapp.net, ...) in a service certificate")
+	fl.BoolVar(&opts.CA, "ca", false, "make a self-signed root certificate authority whose common name is the argument (10 years by default)")
+	fl.StringVar(&opts.Issuer, "issuer", "", "sign with this root (.pfx with its key) instead of self-signing; --for client unless --for server")
+	fl.StringVar(&opts.IssuerPassword, "issuer-password", "", "password source for the --issuer .pfx: "+secret.InSyntax)
+	fl.IntVar(&opts.Count, "count", 0, fmt.Sprintf("make this many certificates (1 to %d), named by --name-template", MaxCount))
+	fl.StringVar(&opts.NameTemplate, "name-template", "", "the names of --count certificates, e.g. user{n} or user-{n:03}")
 	fl.StringVar(&opts.OutDir, "out-dir", ".", "directory for the files")
 	fl.StringVar(&opts.Name, "name", "", `base name of the files (default: the first domain, "*" written as "_wildcard")`)
 	fl.BoolVar(&opts.PEM, "pem", false, "also write <name>.crt.pem and <name>.key.pem")
@@ -153,6 +198,7 @@ func NewCmdNew(f *cmdutil.Factory, runF func(*NewOptions) error) *cobra.Command 
 	_ = cmd.RegisterFlagCompletionFunc("cer-format", cobra.FixedCompletions([]string{"der", "pem"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("key-size", cobra.FixedCompletions([]string{"2048", "3072", "4096"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("out-dir")
+	_ = cmd.MarkFlagFilename("issuer", "pfx", "p12")
 	return cmd
 }
 
@@ -162,6 +208,7 @@ type newResult struct {
 	Names        []string          `json:"names"`
 	NamesUnicode []string          `json:"namesUnicode,omitempty"`
 	For          string            `json:"for"`
+	Issuer       string            `json:"issuer,omitempty"`
 	KeySize      int               `json:"keySize"`
 	NotBefore    time.Time         `json:"notBefore"`
 	NotAfter     time.Time         `json:"notAfter"`
@@ -178,6 +225,16 @@ func NewRun(opts *NewOptions) error {
 	if err != nil {
 		return err
 	}
+	if mo.Issuer, err = loadIssuer(opts); err != nil {
+		return err
+	}
+	if opts.CountGiven {
+		made, err := MakeMany(mo, opts.Count, opts.NameTemplate)
+		if err != nil {
+			return err
+		}
+		return printMany(opts, made)
+	}
 	m, err := Make(mo)
 	if err != nil {
 		return err
@@ -188,6 +245,15 @@ func NewRun(opts *NewOptions) error {
 // makeOptions checks the values that must be one of the choices, and the
 // flags that exclude each other, and turns the flags into MakeOptions.
 func (opts *NewOptions) makeOptions() (MakeOptions, error) {
+	if err := opts.checkIssueFlags(); err != nil {
+		return MakeOptions{}, err
+	}
+	if opts.Issuer != "" && !opts.PurposeGiven {
+		opts.Purpose = string(certgen.PurposeClient)
+	}
+	if opts.CA && !opts.DaysGiven && !opts.NotAfterGiven {
+		opts.Days = caDays
+	}
 	purpose, err := certgen.ParsePurpose(opts.Purpose)
 	if err != nil {
 		return MakeOptions{}, &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
@@ -204,7 +270,7 @@ func (opts *NewOptions) makeOptions() (MakeOptions, error) {
 	}
 	return MakeOptions{
 		Factory: opts.Factory, Names: opts.Names, KeySize: opts.KeySize, Purpose: purpose,
-		AllowAzureDomain: opts.AllowAzureDomain, Days: opts.Days, NotAfter: opts.NotAfter,
+		AllowAzureDomain: opts.AllowAzureDomain, CA: opts.CA, Days: opts.Days, NotAfter: opts.NotAfter,
 		Profile: profile, CerFormat: opts.CerFormat, PEM: opts.PEM,
 		OutDir: opts.OutDir, Name: opts.Name, Password: opts.Password, Force: opts.Force,
 	}, nil
@@ -223,7 +289,14 @@ func printNew(opts *NewOptions, m *Made) error {
 		return err
 	}
 	printNewText(opts.IO, r, m.Names, m.Password.Generated)
-	printPurposeNote(opts.IO, m.Purpose, m.Files, opts.CerFormat)
+	switch {
+	case m.CA:
+		printCANote(opts.IO, m)
+	case m.Issuer != nil:
+		printIssuedNote(opts.IO, m, m.Files["pfx"]+" holds")
+	default:
+		printPurposeNote(opts.IO, m.Purpose, m.Files, opts.CerFormat)
+	}
 	return nil
 }
 
@@ -239,6 +312,12 @@ func newResultOf(m *Made) newResult {
 		SHA256:     export.FormatThumbprint(export.Thumbprint(m.DER, export.SHA256), export.SHA256, export.FormatAzure),
 		PFXProfile: string(m.Profile),
 		Files:      m.Files,
+	}
+	if m.CA {
+		r.For = "ca"
+	}
+	if m.Issuer != nil {
+		r.Issuer = m.Cert.Issuer.String()
 	}
 	idn := false
 	for _, n := range m.Names {
@@ -309,11 +388,20 @@ func printNewText(io *cmdutil.IOStreams, r newResult, names []certgen.Name, gene
 	}
 	row := func(k, v string) { fmt.Fprintf(w, "%s %s\n", l.Sprintf("%-12s", k), v) }
 	row("subject", r.Subject)
-	row("names", strings.Join(shown, ", "))
+	if len(shown) > 0 {
+		row("names", strings.Join(shown, ", "))
+	}
+	if r.Issuer != "" {
+		row("issuer", r.Issuer)
+	}
 	row("valid", fmt.Sprintf("%s to %s (%d days)", r.NotBefore.Format(time.DateTime+" MST"), r.NotAfter.Format(time.DateTime+" MST"), int(r.NotAfter.Sub(r.NotBefore).Hours()/24)))
 	row("key", fmt.Sprintf("RSA %d", r.KeySize))
 	row("thumbprint", r.Thumbprint)
-	row("pfx", fmt.Sprintf("%s (key + certificate, %s)", r.Files["pfx"], r.PFXProfile))
+	content := "key + certificate"
+	if r.Issuer != "" {
+		content = "key + certificate + issuer's certificate"
+	}
+	row("pfx", fmt.Sprintf("%s (%s, %s)", r.Files["pfx"], content, r.PFXProfile))
 	row("cer", r.Files["cer"])
 	if p, ok := r.Files["certPem"]; ok {
 		row("cert pem", p)

@@ -20,7 +20,14 @@ func TestNewCmdNewFlags(t *testing.T) {
 		{"days default given", []string{"contoso.net", "--days", "365"}, func(o *NewOptions) { o.DaysGiven = true }},
 		{"not-after", []string{"contoso.net", "--not-after", "2027-06-30"}, func(o *NewOptions) { o.NotAfter, o.NotAfterGiven = "2027-06-30", true }},
 		{"not-after empty given", []string{"contoso.net", "--not-after="}, func(o *NewOptions) { o.NotAfterGiven = true }},
-		{"for", []string{"contoso.net", "--for", "apim-backend"}, func(o *NewOptions) { o.Purpose = "apim-backend" }},
+		{"for", []string{"contoso.net", "--for", "apim-backend"}, func(o *NewOptions) { o.Purpose, o.PurposeGiven = "apim-backend", true }},
+		{"ca", []string{"Contoso Root", "--ca"}, func(o *NewOptions) { o.Names, o.CA = []string{"Contoso Root"}, true }},
+		{"issuer", []string{"user1", "--issuer", "root.pfx", "--issuer-password", "env:RPW"}, func(o *NewOptions) {
+			o.Names, o.Issuer, o.IssuerPassword = []string{"user1"}, "root.pfx", "env:RPW"
+		}},
+		{"count", []string{"--count", "3", "--name-template", "user{n}"}, func(o *NewOptions) {
+			o.Names, o.Count, o.CountGiven, o.NameTemplate = []string{}, 3, true, "user{n}"
+		}},
 		{"allow-azure-domain", []string{"x.cloudapp.net", "--allow-azure-domain"}, func(o *NewOptions) { o.Names, o.AllowAzureDomain = []string{"x.cloudapp.net"}, true }},
 		{"out-dir", []string{"contoso.net", "--out-dir", "certs"}, func(o *NewOptions) { o.OutDir = "certs" }},
 		{"name", []string{"contoso.net", "--name", "site"}, func(o *NewOptions) { o.Name = "site" }},

@@ -82,6 +82,8 @@ func ExitCode(err error) int {
 		keySize  *certgen.KeySizeError
 		azure    *certgen.AzureDomainError
 		validity *certgen.ValidityError
+		issuer   *certgen.IssuerError
+		cn       *certgen.CommonNameError
 		bad      *export.InputError
 		exists   *export.ExistsError
 		output   *export.OutputError
@@ -114,6 +116,7 @@ func ExitCode(err error) int {
 		return ExitCheck
 	case errors.As(err, &input), errors.As(err, &name), errors.As(err, &keySize),
 		errors.As(err, &azure), errors.As(err, &validity), errors.As(err, &bad),
+		errors.As(err, &issuer), errors.As(err, &cn),
 		errors.As(err, &exists), errors.As(err, &output), errors.Is(err, certgen.ErrNoNames), errors.Is(err, export.ErrKeyMismatch):
 		return ExitBadInput
 	}
