@@ -1,17 +1,13 @@
 package keyvault
 
 import (
-	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"net/http"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
@@ -25,77 +21,39 @@ var connWant = cmdutil.KeyVaultFlags{AccessToken: "env:TOK",
 
 var connDefault = cmdutil.KeyVaultFlags{Conn: cmdutil.ConnFlags{Cloud: "public", Timeout: 2 * time.Minute, Retries: 4}}
 
-// parse runs the command newCmd makes with args and returns the options
-// its runF got, with IO, Factory and Ctx checked and cleared.
-func parse[O any](t *testing.T, newCmd func(*cmdutil.Factory, func(*O) error) *cobra.Command, args ...string) (*O, error) {
-	t.Helper()
-	f, _, _ := cmdtest.Factory(nil)
-	var got *O
-	cmd := newCmd(f, func(o *O) error { got = o; return nil })
-	ctx := context.WithValue(context.Background(), t, "ctx")
-	cmd.SetContext(ctx)
-	if err := cmdtest.Execute(cmd, args...); err != nil || got == nil {
-		return nil, err
-	}
-	v := reflect.ValueOf(got).Elem()
-	if v.FieldByName("IO").Interface() != f.IO || v.FieldByName("Factory").Interface() != f || v.FieldByName("Ctx").Interface() != ctx {
-		t.Errorf("%v: IO, Factory or Ctx is not the factory's and the command's", args)
-	}
-	for _, n := range []string{"IO", "Factory", "Ctx"} {
-		v.FieldByName(n).SetZero()
-	}
-	return got, nil
-}
-
-func check[O any](t *testing.T, newCmd func(*cmdutil.Factory, func(*O) error) *cobra.Command, args []string, want O) {
-	t.Helper()
-	got, err := parse(t, newCmd, args...)
-	if err != nil || got == nil || !reflect.DeepEqual(*got, want) {
-		t.Errorf("%v: options %+v, %v; want %+v", args, got, err, want)
-	}
-}
-
-func refused[O any](t *testing.T, newCmd func(*cmdutil.Factory, func(*O) error) *cobra.Command, args []string, want string) {
-	t.Helper()
-	got, err := parse(t, newCmd, args...)
-	if err == nil || !strings.Contains(err.Error(), want) || got != nil {
-		t.Errorf("%v: error %v (run called: %v), want %q", args, err, got != nil, want)
-	}
-}
-
 func TestNewCmdImport(t *testing.T) {
-	check(t, NewCmdImport, []string{"a.pfx"}, ImportOptions{Vault: connDefault, File: "a.pfx"})
-	check(t, NewCmdImport, append([]string{"a.pfx", "--name", "web", "--in-password", "env:PW", "--tags", "a=1,b=2", "--disabled"}, connArgs...),
+	cmdtest.CheckOptions(t, NewCmdImport, []string{"a.pfx"}, ImportOptions{Vault: connDefault, File: "a.pfx"})
+	cmdtest.CheckOptions(t, NewCmdImport, append([]string{"a.pfx", "--name", "web", "--in-password", "env:PW", "--tags", "a=1,b=2", "--disabled"}, connArgs...),
 		ImportOptions{Vault: connWant, File: "a.pfx", Name: "web", InPassword: "env:PW", Tags: map[string]string{"a": "1", "b": "2"}, Disabled: true})
-	check(t, NewCmdImport, []string{"a.pfx", "--password", "file:pw", "--tags", "a=1", "--tags", "b=2"},
+	cmdtest.CheckOptions(t, NewCmdImport, []string{"a.pfx", "--password", "file:pw", "--tags", "a=1", "--tags", "b=2"},
 		ImportOptions{Vault: connDefault, File: "a.pfx", InPassword: "file:pw", Tags: map[string]string{"a": "1", "b": "2"}})
-	refused(t, NewCmdImport, []string{}, "give one .pfx or PEM file")
-	refused(t, NewCmdImport, []string{"a.pfx", "b.pfx"}, "give one .pfx or PEM file")
-	refused(t, NewCmdImport, []string{"a.pfx", "--tags", "novalue"}, "invalid argument")
+	cmdtest.Refused(t, NewCmdImport, []string{}, "give one .pfx or PEM file")
+	cmdtest.Refused(t, NewCmdImport, []string{"a.pfx", "b.pfx"}, "give one .pfx or PEM file")
+	cmdtest.Refused(t, NewCmdImport, []string{"a.pfx", "--tags", "novalue"}, "invalid argument")
 }
 
 func TestNewCmdList(t *testing.T) {
-	check(t, NewCmdList, []string{}, ListOptions{Vault: connDefault})
-	check(t, NewCmdList, append([]string{"--include-versions", "web"}, connArgs...), ListOptions{Vault: connWant, Versions: "web"})
-	refused(t, NewCmdList, []string{"extra"}, "unknown command")
+	cmdtest.CheckOptions(t, NewCmdList, []string{}, ListOptions{Vault: connDefault})
+	cmdtest.CheckOptions(t, NewCmdList, append([]string{"--include-versions", "web"}, connArgs...), ListOptions{Vault: connWant, Versions: "web"})
+	cmdtest.Refused(t, NewCmdList, []string{"extra"}, "unknown command")
 }
 
 func TestNewCmdShow(t *testing.T) {
-	check(t, NewCmdShow, []string{"web"}, ShowOptions{Vault: connDefault, Name: "web"})
-	check(t, NewCmdShow, append([]string{"web", "--version", "abc"}, connArgs...), ShowOptions{Vault: connWant, Name: "web", Version: "abc"})
-	refused(t, NewCmdShow, []string{}, "give the certificate's name")
+	cmdtest.CheckOptions(t, NewCmdShow, []string{"web"}, ShowOptions{Vault: connDefault, Name: "web"})
+	cmdtest.CheckOptions(t, NewCmdShow, append([]string{"web", "--version", "abc"}, connArgs...), ShowOptions{Vault: connWant, Name: "web", Version: "abc"})
+	cmdtest.Refused(t, NewCmdShow, []string{}, "give the certificate's name")
 }
 
 func TestNewCmdDelete(t *testing.T) {
-	check(t, NewCmdDelete, []string{"web"}, DeleteOptions{Vault: connDefault, Name: "web"})
-	check(t, NewCmdDelete, append([]string{"web", "--purge", "-y"}, connArgs...), DeleteOptions{Vault: connWant, Name: "web", Purge: true, Yes: true})
-	refused(t, NewCmdDelete, []string{"a", "b"}, "give the certificate's name")
+	cmdtest.CheckOptions(t, NewCmdDelete, []string{"web"}, DeleteOptions{Vault: connDefault, Name: "web"})
+	cmdtest.CheckOptions(t, NewCmdDelete, append([]string{"web", "--purge", "-y"}, connArgs...), DeleteOptions{Vault: connWant, Name: "web", Purge: true, Yes: true})
+	cmdtest.Refused(t, NewCmdDelete, []string{"a", "b"}, "give the certificate's name")
 }
 
 func TestNewCmdRecover(t *testing.T) {
-	check(t, NewCmdRecover, []string{"web"}, RecoverOptions{Vault: connDefault, Name: "web"})
-	check(t, NewCmdRecover, append([]string{"web"}, connArgs...), RecoverOptions{Vault: connWant, Name: "web"})
-	refused(t, NewCmdRecover, []string{}, "give the deleted certificate's name")
+	cmdtest.CheckOptions(t, NewCmdRecover, []string{"web"}, RecoverOptions{Vault: connDefault, Name: "web"})
+	cmdtest.CheckOptions(t, NewCmdRecover, append([]string{"web"}, connArgs...), RecoverOptions{Vault: connWant, Name: "web"})
+	cmdtest.Refused(t, NewCmdRecover, []string{}, "give the deleted certificate's name")
 }
 
 func TestDefaultName(t *testing.T) {
