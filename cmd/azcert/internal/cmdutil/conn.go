@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/graph"
 	"github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -118,5 +119,35 @@ func AddKeyVaultFlags(cmd *cobra.Command, o *KeyVaultFlags, passwordSyntax strin
 type KeyVaultSession struct {
 	Client *keyvault.Client
 	// Where names the vault in messages: "vault https://contoso-kv.vault.azure.net".
+	Where string
+}
+
+// EntraFlags are the flags of the Entra ID commands that call Microsoft
+// Graph on an application or its service principal.
+type EntraFlags struct {
+	// Conn.Endpoint is --graph-endpoint: Microsoft Graph's base URL.
+	Conn        ConnFlags
+	AccessToken string
+	// App is --app: the application's app id (client id) or object id.
+	App string
+	// ServicePrincipal is --service-principal: the app's service
+	// principal in this tenant rather than the application object.
+	ServicePrincipal bool
+}
+
+// AddEntraFlags adds the Microsoft Graph connection flags and --app.
+func AddEntraFlags(cmd *cobra.Command, o *EntraFlags, passwordSyntax string) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.App, "app", "", "the application: its app id (client id) or its object id")
+	fl.BoolVar(&o.ServicePrincipal, "service-principal", false, "act on the app's service principal (enterprise application) instead of the application object")
+	fl.StringVar(&o.AccessToken, "access-token", "", "bearer token source for Microsoft Graph ("+passwordSyntax+"); without it the Azure credential chain is used (environment, workload identity, managed identity, Azure CLI, Azure Developer CLI)")
+	AddConnFlags(cmd, &o.Conn, "graph-endpoint", "Microsoft Graph URL (overrides --cloud; e.g. the emulator's graph-endpoint)",
+		"overall time limit, retries included", "retries after a network error, throttling (429) or a 5xx answer")
+}
+
+// GraphSession is a connected Microsoft Graph client.
+type GraphSession struct {
+	Client *graph.Client
+	// Where names Graph in messages: "Microsoft Graph https://graph.microsoft.com".
 	Where string
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/azcert/azcert/pkg/apimclient"
+	"github.com/azcert/azcert/pkg/entra"
+	"github.com/azcert/azcert/pkg/graph"
 	"github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -45,11 +47,23 @@ type Factory struct {
 	// KeyVault connects to a key vault's data plane. It sends nothing.
 	KeyVault func(ctx context.Context, o *KeyVaultFlags) (*KeyVaultSession, error)
 
+	// Graph connects to Microsoft Graph for an application's or service
+	// principal's credentials. It sends nothing.
+	Graph func(ctx context.Context, o *EntraFlags) (*GraphSession, error)
+	// SignIn asks Entra ID's token endpoint for a token with a client
+	// assertion, through the connection flags' transport (--ca-file),
+	// retries and trace; o's other fields are the command's.
+	SignIn func(ctx context.Context, conn *ConnFlags, o entra.SignInOptions) (*entra.Token, error)
+
 	// MgmtOptions, APIMOptions and KeyVaultOptions, if set, adjust the clients' options
 	// before they are built (tests shorten retry delays with them).
 	MgmtOptions     func(*mgmtclient.Options)
 	APIMOptions     func(*apimclient.Options)
 	KeyVaultOptions func(*keyvault.Options)
+	// GraphOptions and SignInOptions do the same for Microsoft Graph and
+	// the token endpoint.
+	GraphOptions  func(*graph.Options)
+	SignInOptions func(*entra.SignInOptions)
 }
 
 // Setting reads an AZCERT_* variable that stands in for a flag. One set to
