@@ -31,7 +31,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,7 +122,7 @@ func (s *Service) Owns(r *http.Request) bool { return emulator.IsARMPath(r.URL.P
 // echoes it, else another.
 func (s *Service) Begin(w http.ResponseWriter, r *http.Request) string {
 	w.Header().Set("x-ms-correlation-request-id", correlationID(r))
-	return newGUID()
+	return emulator.NewGUID()
 }
 
 // WriteFault implements emulator.Service.
@@ -138,15 +137,6 @@ func (s *Service) WriteFault(w http.ResponseWriter, _ *http.Request, kind emulat
 	case emulator.FaultRedirect:
 		writeARMError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+location+".")
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // armAPIVersions are the api-versions of Microsoft.ApiManagement the
@@ -242,7 +232,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 		return
 	}
 	if !strings.EqualFold(segs[1], s.h.Subscription()) {
-		writeARMError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", clip(segs[1])))
+		writeARMError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", emulator.Clip(segs[1])))
 		return
 	}
 	rest := segs[2:]
@@ -258,7 +248,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 	if svc == nil {
 		writeARMError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf(
 			"The Resource 'Microsoft.ApiManagement/service/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-			clip(name), clip(rg)))
+			emulator.Clip(name), emulator.Clip(rg)))
 		return
 	}
 	switch {
@@ -325,7 +315,7 @@ func armVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 	}
 	if !slices.Contains(armAPIVersions, strings.ToLower(v)) {
 		writeARMError(w, http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf(
-			"The api-version '%s' is invalid. The supported versions are '%s'.", clip(v), strings.Join(armAPIVersions, ",")))
+			"The api-version '%s' is invalid. The supported versions are '%s'.", emulator.Clip(v), strings.Join(armAPIVersions, ",")))
 		return "", false
 	}
 	return strings.ToLower(v), true
@@ -333,7 +323,7 @@ func armVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 func armMethodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 	w.Header().Set("Allow", allowed)
-	writeARMError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", clip(r.Method), allowed))
+	writeARMError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", emulator.Clip(r.Method), allowed))
 }
 
 // apimCertIDPattern is the rule for certificate ids: 1 to 80 characters,
@@ -346,7 +336,7 @@ func checkAPIMCertID(id string) string {
 	if apimCertIDPattern.MatchString(id) {
 		return ""
 	}
-	return fmt.Sprintf("The certificate id '%s' is invalid: it must be 1 to 80 characters, letters, digits and hyphens, starting with a letter and ending with a letter or digit.", clip(id))
+	return fmt.Sprintf("The certificate id '%s' is invalid: it must be 1 to 80 characters, letters, digits and hyphens, starting with a letter and ending with a letter or digit.", emulator.Clip(id))
 }
 
 // apimServicePattern is the rule for API Management service names
@@ -377,21 +367,6 @@ func parseAPIMService(spec string) (rg, name string, err error) {
 		return "", "", err
 	}
 	return rg, name, nil
-}
-
-// clip shortens a value from a request for use in a message.
-func clip(s string) string {
-	const limit = 100
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-	if len(s) > limit {
-		return s[:limit] + "..."
-	}
-	return s
 }
 
 // Certificates.
@@ -438,7 +413,7 @@ func (s *Service) getAPIMCert(w http.ResponseWriter, svc *apimService, id string
 		writeARMError(w, http.StatusNotFound, "ResourceNotFound", msgARMCertNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, &out)
+	emulator.WriteJSON(w, http.StatusOK, &out)
 }
 
 // listAPIMCerts answers Certificate - List By Service: sorted by id, in
@@ -462,7 +437,7 @@ func (s *Service) listAPIMCerts(w http.ResponseWriter, r *http.Request, svc *api
 	}
 	hasTop := q.Has("$top")
 	s.h.Lock()
-	keys := sortedKeys(svc.certs)
+	keys := emulator.SortedKeys(svc.certs)
 	total := len(keys)
 	end := total
 	if hasTop && skip+top < end {
@@ -488,7 +463,7 @@ func (s *Service) listAPIMCerts(w http.ResponseWriter, r *http.Request, svc *api
 		}
 		out.NextLink = link + "&api-version=" + url.QueryEscape(version)
 	}
-	writeJSON(w, http.StatusOK, &out)
+	emulator.WriteJSON(w, http.StatusOK, &out)
 }
 
 // queryInt reads an integer query parameter of at least least, or answers
@@ -500,7 +475,7 @@ func queryInt(w http.ResponseWriter, q url.Values, name string, least int) (int,
 	v := q.Get(name)
 	n, err := strconv.Atoi(v)
 	if err != nil || n < least || n > 1<<30 {
-		msg := fmt.Sprintf("The query parameter %s=%s is invalid: it must be an integer of at least %d.", name, clip(v), least)
+		msg := fmt.Sprintf("The query parameter %s=%s is invalid: it must be an integer of at least %d.", name, emulator.Clip(v), least)
 		writeARMError(w, http.StatusBadRequest, "ValidationError", msg, armErrorBody{Code: "ValidationError", Target: name, Message: msg})
 		return 0, false
 	}
@@ -559,7 +534,7 @@ func (s *Service) putAPIMCert(w http.ResponseWriter, r *http.Request, svc *apimS
 	}
 	out := s.contract(svc, c)
 	w.Header().Set("ETag", c.etag)
-	writeJSON(w, status, &out)
+	emulator.WriteJSON(w, status, &out)
 }
 
 // openAPIMPut decodes a Create Or Update body and opens its .pfx. It
@@ -581,7 +556,7 @@ func openAPIMPut(body []byte) (*x509.Certificate, int, string, string) {
 	dec.DisallowUnknownFields()
 	var in armCertPut
 	if err := dec.Decode(&in); err != nil {
-		return invalid("%s.", clip(err.Error()))
+		return invalid("%s.", emulator.Clip(err.Error()))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return invalid("there is data after the JSON object.")
@@ -723,7 +698,7 @@ func (s *Service) Certificates(rg, svc string) []string {
 		return nil
 	}
 	ids := make([]string, 0, len(a.certs))
-	for _, k := range sortedKeys(a.certs) {
+	for _, k := range emulator.SortedKeys(a.certs) {
 		ids = append(ids, a.certs[k].id)
 	}
 	return ids
@@ -764,32 +739,8 @@ func (s *Service) UseCertificate(rg, svc, id, backend string) error {
 
 // Encoding helpers.
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// The bodies are fixed types that always marshal.
-		panic(fmt.Sprintf("apim: encoding %T: %v", v, err))
-	}
-	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
-}
-
 func writeARMError(w http.ResponseWriter, status int, code, message string, details ...armErrorBody) {
-	writeJSON(w, status, &armError{Error: armErrorBody{Code: code, Message: message, Details: details}})
-}
-
-// newGUID returns a random (version 4) GUID, the form of ARM's request ids.
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return emulator.DashedGUID(hex.EncodeToString(b[:]))
+	emulator.WriteJSON(w, status, &armError{Error: armErrorBody{Code: code, Message: message, Details: details}})
 }
 
 var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
@@ -800,7 +751,7 @@ func correlationID(r *http.Request) string {
 	if id := r.Header.Get("x-ms-correlation-request-id"); guidPattern.MatchString(id) {
 		return id
 	}
-	return newGUID()
+	return emulator.NewGUID()
 }
 
 // newARMToken returns 32 random bytes, base64url.

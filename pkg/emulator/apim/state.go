@@ -67,10 +67,10 @@ func (s *Service) StateKeys() []string { return []string{stateAPIMServices} }
 // SaveState implements emulator.Service.
 func (s *Service) SaveState() []any {
 	out := []stateAPIMService{}
-	for _, k := range sortedKeys(s.apim) {
+	for _, k := range emulator.SortedKeys(s.apim) {
 		svc := s.apim[k]
 		as := stateAPIMService{ResourceGroup: svc.rg, Name: svc.name, Certificates: []stateAPIMCert{}}
-		for _, id := range sortedKeys(svc.certs) {
+		for _, id := range emulator.SortedKeys(svc.certs) {
 			c := svc.certs[id]
 			as.Certificates = append(as.Certificates, stateAPIMCert{ID: c.id, Data: c.cert.Raw, ETag: c.etag, UsedBy: c.usedBy})
 		}

@@ -224,7 +224,7 @@ func (s *Service) register(cert *x509.Certificate, save bool) error {
 func (s *Service) ManagementCertificates() []string {
 	s.lock()
 	defer s.unlock()
-	return sortedKeys(s.mgmt)
+	return emulator.SortedKeys(s.mgmt)
 }
 
 // ServiceCertificates returns the thumbprints of the certificates of a
@@ -236,7 +236,7 @@ func (s *Service) ServiceCertificates(service string) []string {
 	if svc == nil {
 		return nil
 	}
-	return sortedKeys(svc.certs)
+	return emulator.SortedKeys(svc.certs)
 }
 
 // lock and unlock take the Host's lock, when there is a Host.
@@ -254,15 +254,6 @@ func (s *Service) unlock() {
 
 func limitMessage(limit int) string {
 	return fmt.Sprintf("The subscription has reached its limit of %d management certificates.", limit)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Messages of the real service (DESIGN.md section 3), and the emulator's
@@ -428,7 +419,7 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 func (s *Service) listManagement(w http.ResponseWriter) {
 	s.h.Lock()
 	out := mgmtclient.SubscriptionCertificates{Certificates: []mgmtclient.SubscriptionCertificate{}}
-	for _, t := range sortedKeys(s.mgmt) {
+	for _, t := range emulator.SortedKeys(s.mgmt) {
 		out.Certificates = append(out.Certificates, s.mgmt[t].xml())
 	}
 	s.h.Unlock()
@@ -572,7 +563,7 @@ func (s *Service) listService(w http.ResponseWriter, r *http.Request, name strin
 	}
 	s.h.Unlock()
 	out := mgmtclient.Certificates{Certificates: []mgmtclient.Certificate{}}
-	for _, t := range sortedKeys(certs) {
+	for _, t := range emulator.SortedKeys(certs) {
 		out.Certificates = append(out.Certificates, serviceCertXML(s.serviceCertURL(r, name, t), t, certs[t]))
 	}
 	writeXML(w, http.StatusOK, &out)

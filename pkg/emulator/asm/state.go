@@ -64,15 +64,15 @@ func (s *Service) StateKeys() []string {
 // SaveState implements emulator.Service.
 func (s *Service) SaveState() []any {
 	mgmt := []stateMgmtCert{}
-	for _, t := range sortedKeys(s.mgmt) {
+	for _, t := range emulator.SortedKeys(s.mgmt) {
 		c := s.mgmt[t]
 		mgmt = append(mgmt, stateMgmtCert{Thumbprint: t, Data: c.der, Created: c.created})
 	}
 	services := []stateService{}
-	for _, k := range sortedKeys(s.services) {
+	for _, k := range emulator.SortedKeys(s.services) {
 		svc := s.services[k]
 		ss := stateService{Name: svc.name, Certificates: []stateSvcCert{}}
-		for _, t := range sortedKeys(svc.certs) {
+		for _, t := range emulator.SortedKeys(svc.certs) {
 			ss.Certificates = append(ss.Certificates, stateSvcCert{Thumbprint: t, Data: svc.certs[t]})
 		}
 		services = append(services, ss)

@@ -51,13 +51,11 @@
 package graph
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -202,9 +200,9 @@ func CheckAppName(name string) error {
 	case strings.TrimSpace(name) == "":
 		return errors.New("graph: an application name is empty")
 	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxNameLen:
-		return fmt.Errorf("graph: the application name %q is not UTF-8 of at most %d characters", clip(name), maxNameLen)
+		return fmt.Errorf("graph: the application name %q is not UTF-8 of at most %d characters", emulator.Clip(name), maxNameLen)
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("graph: the application name %q has control characters", clip(name))
+		return fmt.Errorf("graph: the application name %q has control characters", emulator.Clip(name))
 	}
 	return nil
 }
@@ -277,7 +275,7 @@ func isGraph(r *http.Request) bool {
 // Begin implements emulator.Service: a GUID request id, sent as request-id
 // (Graph) and with client-request-id, the client's own if it sent one.
 func (s *Service) Begin(w http.ResponseWriter, r *http.Request) string {
-	id := newGUID()
+	id := emulator.NewGUID()
 	client := r.Header.Get("client-request-id")
 	if !guidPattern.MatchString(client) {
 		client = id
@@ -427,17 +425,9 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, messag
 const graphContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// The bodies are fixed types that always marshal.
-		panic(fmt.Sprintf("graph: encoding %T: %v", v, err))
-	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-store, no-cache")
-	w.WriteHeader(status)
-	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	emulator.WriteJSON(w, status, v)
 }
 
 func (s *Service) internalError(rq *request, err error) {
@@ -445,28 +435,4 @@ func (s *Service) internalError(rq *request, err error) {
 	writeError(rq.w, rq.r, http.StatusInternalServerError, "UnknownError", "The emulator could not save its state; the change was not made.")
 }
 
-// clip shortens a value from a request for use in a message.
-func clip(s string) string {
-	const limit = 100
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-	if len(s) > limit {
-		return s[:limit] + "..."
-	}
-	return s
-}
-
 var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
-
-// newGUID returns a random (version 4) GUID.
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return emulator.DashedGUID(hex.EncodeToString(b[:]))
-}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/azcert/azcert/pkg/emulator"
 )
 
 // jwt is a compact JWS (RFC 7515) as read, not yet verified.
@@ -85,7 +87,7 @@ func parseJWT(s string) (*jwt, error) {
 		return nil, errors.New("the token's header is not a JSON object.")
 	}
 	if t.header.Alg != "RS256" && t.header.Alg != "PS256" {
-		return nil, fmt.Errorf("the algorithm %q is not RS256 or PS256.", clip(t.header.Alg))
+		return nil, fmt.Errorf("the algorithm %q is not RS256 or PS256.", emulator.Clip(t.header.Alg))
 	}
 	if err := t.claims.read(pb); err != nil {
 		return nil, err
@@ -98,7 +100,7 @@ func parseJWT(s string) (*jwt, error) {
 // 2), integral or not.
 func (c *claims) read(payload []byte) error {
 	if err := json.Unmarshal(payload, c); err != nil {
-		return fmt.Errorf("the token's claims are not a JSON object with string aud, iss and sub (%s).", clip(err.Error()))
+		return fmt.Errorf("the token's claims are not a JSON object with string aud, iss and sub (%s).", emulator.Clip(err.Error()))
 	}
 	var times struct {
 		Nbf, Exp *json.Number

@@ -114,7 +114,7 @@ func (s *Service) serveGraph(rq *request) {
 	}
 	kind, key, keyed := collection(segs[0])
 	if kind == "" {
-		rq.badRequest("Resource not found for the segment '%s'.", clip(segs[0]))
+		rq.badRequest("Resource not found for the segment '%s'.", emulator.Clip(segs[0]))
 		return
 	}
 	switch {
@@ -131,7 +131,7 @@ func (s *Service) serveGraph(rq *request) {
 	case len(segs) == 3 && !keyed:
 		s.serveObject(rq, kind, segs[1], false, segs[2])
 	default:
-		rq.badRequest("Resource not found for the segment '%s'.", clip(segs[len(segs)-1]))
+		rq.badRequest("Resource not found for the segment '%s'.", emulator.Clip(segs[len(segs)-1]))
 	}
 }
 
@@ -161,7 +161,7 @@ func collection(seg string) (kind, appID string, keyed bool) {
 // it. byAppID says whether key is an app id rather than an object id.
 func (s *Service) serveObject(rq *request, kind, key string, byAppID bool, action string) {
 	if !guidPattern.MatchString(key) {
-		rq.badRequest("Invalid object identifier '%s'.", clip(key))
+		rq.badRequest("Invalid object identifier '%s'.", emulator.Clip(key))
 		return
 	}
 	s.h.Lock()
@@ -193,7 +193,7 @@ func (s *Service) serveObject(rq *request, kind, key string, byAppID bool, actio
 			s.removeKey(rq, o)
 		}
 	default:
-		rq.badRequest("Resource not found for the segment '%s'.", clip(action))
+		rq.badRequest("Resource not found for the segment '%s'.", emulator.Clip(action))
 	}
 }
 
@@ -239,7 +239,7 @@ func (rq *request) selection(kind string) ([]string, bool) {
 		p = strings.TrimSpace(p)
 		i := slices.IndexFunc(properties[kind], func(n string) bool { return strings.EqualFold(n, p) })
 		if i < 0 {
-			rq.badRequest("Could not find a property named '%s' on type 'microsoft.graph.%s'.", clip(p), singular(kind))
+			rq.badRequest("Could not find a property named '%s' on type 'microsoft.graph.%s'.", emulator.Clip(p), singular(kind))
 			return nil, false
 		}
 		want[properties[kind][i]] = true
@@ -388,7 +388,7 @@ func (s *Service) patch(rq *request, o object) {
 	replace := false
 	for name, raw := range body {
 		if name != "keyCredentials" {
-			rq.badRequest("Property '%s' does not exist on type 'microsoft.graph.%s', or the emulator does not change it.", clip(name), singular(o.kind))
+			rq.badRequest("Property '%s' does not exist on type 'microsoft.graph.%s', or the emulator does not change it.", emulator.Clip(name), singular(o.kind))
 			return
 		}
 		var list []json.RawMessage
@@ -426,7 +426,7 @@ func parseCreds(list []json.RawMessage) ([]*keyCred, string) {
 	for i, raw := range list {
 		var w wireCred
 		if err := strictJSON(raw, &w); err != nil {
-			return nil, fmt.Sprintf("keyCredentials[%d]: not a keyCredential: %s", i, clip(err.Error()))
+			return nil, fmt.Sprintf("keyCredentials[%d]: not a keyCredential: %s", i, emulator.Clip(err.Error()))
 		}
 		k, msg := parseCred(w, true)
 		if msg != "" {
@@ -460,12 +460,12 @@ func parseCred(w wireCred, keyIDAllowed bool) (*keyCred, string) {
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, "the 'key' is not an X.509 certificate: " + clip(err.Error())
+		return nil, "the 'key' is not an X.509 certificate: " + emulator.Clip(err.Error())
 	}
 	k := &keyCred{cert: cert, credType: deref(w.Type), usage: deref(w.Usage), displayName: deref(w.DisplayName),
 		start: cert.NotBefore.UTC().Truncate(time.Second), end: cert.NotAfter.UTC().Truncate(time.Second)}
 	if k.credType != typeX509 || k.usage != usageVerify {
-		return nil, fmt.Sprintf("the type and usage must be %s and %s, not %q and %q.", typeX509, usageVerify, clip(k.credType), clip(k.usage))
+		return nil, fmt.Sprintf("the type and usage must be %s and %s, not %q and %q.", typeX509, usageVerify, emulator.Clip(k.credType), emulator.Clip(k.usage))
 	}
 	if len(k.displayName) > maxNameLen {
 		return nil, "the displayName is longer than 256 characters."
@@ -474,11 +474,11 @@ func parseCred(w wireCred, keyIDAllowed bool) (*keyCred, string) {
 	case w.KeyID != nil && !keyIDAllowed:
 		return nil, "the keyId is assigned by the service; leave it out."
 	case w.KeyID != nil && !guidPattern.MatchString(*w.KeyID):
-		return nil, fmt.Sprintf("the keyId %q is not a GUID.", clip(*w.KeyID))
+		return nil, fmt.Sprintf("the keyId %q is not a GUID.", emulator.Clip(*w.KeyID))
 	case w.KeyID != nil:
 		k.keyID = strings.ToLower(*w.KeyID)
 	default:
-		k.keyID = newGUID()
+		k.keyID = emulator.NewGUID()
 	}
 	if msg := k.setDates(w); msg != "" {
 		return nil, msg
@@ -509,7 +509,7 @@ func (k *keyCred) setDates(w wireCred) string {
 		}
 		t, err := time.Parse(time.RFC3339Nano, *d.v)
 		if err != nil {
-			return fmt.Sprintf("the %s %q is not an ISO 8601 date and time.", d.name, clip(*d.v))
+			return fmt.Sprintf("the %s %q is not an ISO 8601 date and time.", d.name, emulator.Clip(*d.v))
 		}
 		*d.into = t.UTC().Truncate(time.Second)
 	}
@@ -531,7 +531,7 @@ func (k *keyCred) setCustom(v *string) string {
 		return "the customKeyIdentifier is too long."
 	}
 	if _, err := base64.StdEncoding.DecodeString(*v); err != nil {
-		return fmt.Sprintf("the customKeyIdentifier %q is not base64 (Edm.Binary).", clip(*v))
+		return fmt.Sprintf("the customKeyIdentifier %q is not base64 (Edm.Binary).", emulator.Clip(*v))
 	}
 	k.custom = *v
 	return ""

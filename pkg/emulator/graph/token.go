@@ -79,7 +79,7 @@ func (s *Service) serveIdentity(w http.ResponseWriter, r *http.Request, c *emula
 		}
 	default:
 		s.writeAADSTS(w, r, http.StatusNotFound, "invalid_request", 900561,
-			"The endpoint "+clip(r.URL.Path)+" is not one the emulator serves (it serves /{tenant}/oauth2/v2.0/token, /{tenant}/v2.0/.well-known/openid-configuration and /common/discovery/instance).")
+			"The endpoint "+emulator.Clip(r.URL.Path)+" is not one the emulator serves (it serves /{tenant}/oauth2/v2.0/token, /{tenant}/v2.0/.well-known/openid-configuration and /common/discovery/instance).")
 	}
 }
 
@@ -88,7 +88,7 @@ func (s *Service) allowIdentity(w http.ResponseWriter, r *http.Request, method s
 		return true
 	}
 	w.Header().Set("Allow", method)
-	s.writeAADSTS(w, r, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts "+method+" requests. Received a "+clip(r.Method)+" request.")
+	s.writeAADSTS(w, r, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts "+method+" requests. Received a "+emulator.Clip(r.Method)+" request.")
 	return false
 }
 
@@ -98,7 +98,7 @@ func (s *Service) knownTenant(w http.ResponseWriter, r *http.Request, tenant, oa
 		return true
 	}
 	s.writeAADSTS(w, r, http.StatusBadRequest, oauthErr, 90002, fmt.Sprintf(
-		"Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. The emulator's tenant is %s.", clip(tenant), s.tenant))
+		"Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. The emulator's tenant is %s.", emulator.Clip(tenant), s.tenant))
 	return false
 }
 
@@ -183,10 +183,10 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, c *emulator
 	clientID := form.Get("client_id")
 	switch {
 	case form.Get("grant_type") != grantClientCredentials:
-		s.writeAADSTS(w, r, http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+clip(form.Get("grant_type"))+"'; the emulator supports client_credentials.")
+		s.writeAADSTS(w, r, http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+emulator.Clip(form.Get("grant_type"))+"'; the emulator supports client_credentials.")
 		return
 	case !validScope(form.Get("scope")):
-		s.writeAADSTS(w, r, http.StatusBadRequest, "invalid_scope", 1002012, "The provided value for scope "+clip(form.Get("scope"))+" is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+		s.writeAADSTS(w, r, http.StatusBadRequest, "invalid_scope", 1002012, "The provided value for scope "+emulator.Clip(form.Get("scope"))+" is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
 		return
 	case form.Get("client_assertion") == "":
 		s.writeAADSTS(w, r, http.StatusUnauthorized, "invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.")
@@ -204,7 +204,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, c *emulator
 	s.h.Unlock()
 	if a == nil {
 		s.writeAADSTS(w, r, http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf(
-			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clip(clientID), s.tenant))
+			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", emulator.Clip(clientID), s.tenant))
 		return
 	}
 	if st, oauthErr, code, msg := s.checkAssertion(r, form.Get("client_assertion"), clientID, creds); code != 0 {

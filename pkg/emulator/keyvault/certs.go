@@ -126,7 +126,7 @@ func parseImport(body []byte) (*imported, *apiError) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var in importBody
 	if err := dec.Decode(&in); err != nil {
-		return nil, badParameter("The request body is not a valid JSON object: %s.", clip(err.Error()))
+		return nil, badParameter("The request body is not a valid JSON object: %s.", emulator.Clip(err.Error()))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, badParameter("The request body has data after the JSON object.")
@@ -164,7 +164,7 @@ func parseImport(body []byte) (*imported, *apiError) {
 		out.contentType = contentPEM
 		b, e = openPEM(*in.Value)
 	default:
-		return nil, badParameter("The content type %s is not supported: use %s or %s.", clip(out.contentType), contentPKCS12, contentPEM)
+		return nil, badParameter("The content type %s is not supported: use %s or %s.", emulator.Clip(out.contentType), contentPKCS12, contentPEM)
 	}
 	if e != nil {
 		return nil, e
@@ -480,11 +480,11 @@ func (s *Service) deleted(name string) *certificate {
 // (https://github.com/Azure/notation-azure-kv/pull/150).
 func notFound(id string) *apiError {
 	return &apiError{status: http.StatusNotFound, code: "CertificateNotFound", message: fmt.Sprintf(
-		"A certificate with (name/id) %s was not found in this key vault. If you recently deleted this certificate you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182", clip(id))}
+		"A certificate with (name/id) %s was not found in this key vault. If you recently deleted this certificate you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182", emulator.Clip(id))}
 }
 
 func deletedNotFound(name string) *apiError {
-	return &apiError{status: http.StatusNotFound, code: "CertificateNotFound", message: "Deleted Certificate not found: " + clip(name)}
+	return &apiError{status: http.StatusNotFound, code: "CertificateNotFound", message: "Deleted Certificate not found: " + emulator.Clip(name)}
 }
 
 func (s *Service) importCertificate(rq *request, name string) {
@@ -625,7 +625,7 @@ func (s *Service) listCertificates(rq *request) {
 	s.lock()
 	defer s.h.Unlock()
 	var keys []string
-	for _, k := range sortedKeys(s.certs) {
+	for _, k := range emulator.SortedKeys(s.certs) {
 		if s.certs[k].deleted == nil {
 			keys = append(keys, k)
 		}
@@ -672,7 +672,7 @@ func (s *Service) listDeleted(rq *request) {
 	s.lock()
 	defer s.h.Unlock()
 	var keys []string
-	for _, k := range sortedKeys(s.certs) {
+	for _, k := range emulator.SortedKeys(s.certs) {
 		if s.certs[k].deleted != nil {
 			keys = append(keys, k)
 		}
@@ -705,7 +705,7 @@ func (rq *request) page(keys []string, path string) ([]string, *string, *apiErro
 	if m := q.Get("maxresults"); m != "" {
 		n, err := strconv.Atoi(m)
 		if err != nil || n < 1 || n > PageSize {
-			return nil, nil, badParameter("The value of maxresults (%s) is invalid: it must be a number from 1 to %d.", clip(m), PageSize)
+			return nil, nil, badParameter("The value of maxresults (%s) is invalid: it must be a number from 1 to %d.", emulator.Clip(m), PageSize)
 		}
 		size = n
 	}
@@ -713,7 +713,7 @@ func (rq *request) page(keys []string, path string) ([]string, *string, *apiErro
 	if tok := q.Get("$skiptoken"); tok != "" {
 		after, err := base64.RawURLEncoding.DecodeString(tok)
 		if err != nil || len(after) == 0 {
-			return nil, nil, badParameter("The $skiptoken %s is invalid: use the nextLink of the page before.", clip(tok))
+			return nil, nil, badParameter("The $skiptoken %s is invalid: use the nextLink of the page before.", emulator.Clip(tok))
 		}
 		start, _ = slices.BinarySearch(keys, string(after))
 		if start < len(keys) && keys[start] == string(after) {
@@ -732,13 +732,4 @@ func (rq *request) page(keys []string, path string) ([]string, *string, *apiErro
 		next += "&maxresults=" + strconv.Itoa(size)
 	}
 	return page, &next, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -46,11 +46,9 @@
 package keyvault
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -159,7 +157,7 @@ func (s *Service) Owns(r *http.Request) bool {
 // service version header.
 func (s *Service) Begin(w http.ResponseWriter, _ *http.Request) string {
 	w.Header().Set("x-ms-keyvault-service-version", ServiceVersion)
-	return newGUID()
+	return emulator.NewGUID()
 }
 
 // WriteFault implements emulator.Service.
@@ -285,7 +283,7 @@ func (rq *request) allow(methods ...string) bool {
 		}
 	}
 	rq.w.Header().Set("Allow", strings.Join(methods, ", "))
-	writeError(rq.w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", clip(rq.r.Method), strings.Join(methods, ", ")), "")
+	writeError(rq.w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", emulator.Clip(rq.r.Method), strings.Join(methods, ", ")), "")
 	return false
 }
 
@@ -304,7 +302,7 @@ func (rq *request) validName(name string) bool {
 		return true
 	}
 	writeError(rq.w, http.StatusBadRequest, "BadParameter", fmt.Sprintf(
-		"The request URI contains an invalid name: %s. A name is 1 to 127 letters, digits and dashes.", clip(name)), "")
+		"The request URI contains an invalid name: %s. A name is 1 to 127 letters, digits and dashes.", emulator.Clip(name)), "")
 	return false
 }
 
@@ -370,7 +368,7 @@ func apiVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 		return "", false
 	case !apiVersionPattern.MatchString(strings.ToLower(v)):
 		writeError(w, http.StatusBadRequest, "BadParameter", fmt.Sprintf(
-			"The specified version (%s) is not recognized. Consider using the latest supported version (7.5).", clip(v)), "")
+			"The specified version (%s) is not recognized. Consider using the latest supported version (7.5).", emulator.Clip(v)), "")
 		return "", false
 	}
 	return strings.ToLower(v), true
@@ -406,48 +404,14 @@ func writeError(w http.ResponseWriter, status int, code, message, inner string) 
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// The bodies are fixed types that always marshal.
-		panic(fmt.Sprintf("keyvault: encoding %T: %v", v, err))
-	}
-	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
+	emulator.WriteJSON(w, status, v)
 }
 
 func (s *Service) internalError(w http.ResponseWriter, err error) {
 	s.h.Logf("emulator: %v", err)
 	writeError(w, http.StatusInternalServerError, "InternalServerError", "The emulator could not save its state; the change was not made.", "")
-}
-
-// clip shortens a value from a request for use in a message.
-func clip(s string) string {
-	const limit = 100
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-	if len(s) > limit {
-		return s[:limit] + "..."
-	}
-	return s
-}
-
-// newGUID returns a random (version 4) GUID, the form of Key Vault's
-// request ids.
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return emulator.DashedGUID(hex.EncodeToString(b[:]))
 }
 
 // newVersion returns a certificate version: 32 lower-case hex digits.

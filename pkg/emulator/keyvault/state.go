@@ -51,7 +51,7 @@ func (s *Service) SaveState() []any {
 		return []any{nil}
 	}
 	out := stateVault{Certificates: []stateCert{}}
-	for _, k := range sortedKeys(s.certs) {
+	for _, k := range emulator.SortedKeys(s.certs) {
 		c := s.certs[k]
 		sc := stateCert{Name: c.name, Versions: []stateVersion{}}
 		for _, v := range c.versions {

@@ -70,7 +70,7 @@ func (s *Service) newGateway(rg, name string) *gateway {
 			"vpnGatewayGeneration":   "Generation1",
 			"allowRemoteVnetTraffic": false,
 			"allowVirtualWanTraffic": false,
-			"resourceGuid":           newGUID(),
+			"resourceGuid":           emulator.NewGUID(),
 		},
 	}
 	g := &gateway{rg: rg, name: name, etag: newETag()}
@@ -177,7 +177,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, g *gateway, body [
 	}
 	doc, err := decodeDoc(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "+clip(err.Error()))
+		writeError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "+emulator.Clip(err.Error()))
 		return
 	}
 	ifMatch := strings.Join(r.Header.Values("If-Match"), ",")
@@ -186,7 +186,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, g *gateway, body [
 	now := s.h.Now()
 	if strings.TrimSpace(ifMatch) != "" && !etagMatches(ifMatch, g.etag) {
 		writeError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
-			"Operation failed because the etag in If-Match (%s) is not the current etag of virtual network gateway '%s'. Read the gateway again.", clip(ifMatch), g.name))
+			"Operation failed because the etag in If-Match (%s) is not the current etag of virtual network gateway '%s'. Read the gateway again.", emulator.Clip(ifMatch), g.name))
 		return
 	}
 	if now.Before(g.busyUntil) {
@@ -200,7 +200,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, g *gateway, body [
 	}
 	if loc, ok := doc["location"].(string); ok && normLocation(loc) != normLocation(stringOf(g.doc["location"])) {
 		writeError(w, http.StatusBadRequest, "InvalidResourceLocation", fmt.Sprintf(
-			"The resource '%s' already exists in location '%s'; it cannot be moved to '%s'.", g.name, stringOf(g.doc["location"]), clip(loc)))
+			"The resource '%s' already exists in location '%s'; it cannot be moved to '%s'.", g.name, stringOf(g.doc["location"]), emulator.Clip(loc)))
 		return
 	}
 	old, oldETag, oldBusy, oldURL := g.doc, g.etag, g.busyUntil, g.opURL
@@ -219,7 +219,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, g *gateway, body [
 	w.Header().Set("Azure-AsyncOperation", g.opURL)
 	w.Header().Set("Retry-After", retrySeconds(s.delay))
 	w.Header().Set("ETag", g.etag)
-	writeJSON(w, http.StatusOK, s.render(g, true))
+	emulator.WriteJSON(w, http.StatusOK, s.render(g, true))
 }
 
 func stringOf(v any) string { s, _ := v.(string); return s }
@@ -329,10 +329,10 @@ func checkItems(items []any, kind string, check func(p map[string]any) string) (
 		n, _ := m["name"].(string)
 		if !namePattern.MatchString(n) {
 			return http.StatusBadRequest, "InvalidResourceName", fmt.Sprintf(
-				"Resource name %s is invalid. The name can be up to 80 characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.", clip(n))
+				"Resource name %s is invalid. The name can be up to 80 characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.", emulator.Clip(n))
 		}
 		if seen[strings.ToLower(n)] {
-			return http.StatusBadRequest, "DuplicateResourceName", fmt.Sprintf("The %s name %s is used more than once.", kind, clip(n))
+			return http.StatusBadRequest, "DuplicateResourceName", fmt.Sprintf("The %s name %s is used more than once.", kind, emulator.Clip(n))
 		}
 		seen[strings.ToLower(n)] = true
 		p, _ := m["properties"].(map[string]any)
@@ -342,7 +342,7 @@ func checkItems(items []any, kind string, check func(p map[string]any) string) (
 		}
 		if why := check(p); why != "" {
 			code := "Invalid" + strings.ToUpper(kind[:1]) + kind[1:]
-			return http.StatusBadRequest, code, fmt.Sprintf("The %s %s is invalid: %s.", kind, clip(n), why)
+			return http.StatusBadRequest, code, fmt.Sprintf("The %s %s is invalid: %s.", kind, emulator.Clip(n), why)
 		}
 	}
 	return 0, "", ""
@@ -358,7 +358,7 @@ func canon(m map[string]any, keys ...string) string {
 				continue
 			}
 			if _, dup := m[k]; dup {
-				return fmt.Sprintf("Cannot parse the request: the member %s is given twice (as %s too).", k, clip(name))
+				return fmt.Sprintf("Cannot parse the request: the member %s is given twice (as %s too).", k, emulator.Clip(name))
 			}
 			delete(m, name)
 			m[k] = v

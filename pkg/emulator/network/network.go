@@ -41,11 +41,9 @@
 package network
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -211,10 +209,10 @@ func (s *Service) Owns(r *http.Request) bool {
 func (s *Service) Begin(w http.ResponseWriter, r *http.Request) string {
 	corr := r.Header.Get("x-ms-correlation-request-id")
 	if !guidPattern.MatchString(corr) {
-		corr = newGUID()
+		corr = emulator.NewGUID()
 	}
 	w.Header().Set("x-ms-correlation-request-id", corr)
-	return newGUID()
+	return emulator.NewGUID()
 }
 
 // WriteFault implements emulator.Service, in ARM's format.
@@ -251,7 +249,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 		if len(segs) > 1 {
 			sub = segs[1]
 		}
-		writeError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", clip(sub)))
+		writeError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", emulator.Clip(sub)))
 		return
 	}
 	rest := segs[2:]
@@ -279,7 +277,7 @@ func (s *Service) serveGateway(w http.ResponseWriter, r *http.Request, rg, name,
 	g := s.gateways[key(rg, name)]
 	s.h.Unlock()
 	if g == nil {
-		msg := fmt.Sprintf("The Resource 'Microsoft.Network/virtualNetworkGateways/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", clip(name), clip(rg))
+		msg := fmt.Sprintf("The Resource 'Microsoft.Network/virtualNetworkGateways/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", emulator.Clip(name), emulator.Clip(rg))
 		if r.Method == http.MethodPut {
 			msg += " The emulator does not create gateways: name them with --vpn-gateway."
 		}
@@ -291,7 +289,7 @@ func (s *Service) serveGateway(w http.ResponseWriter, r *http.Request, rg, name,
 		out, etag := s.render(g), g.etag
 		s.h.Unlock()
 		w.Header().Set("ETag", etag)
-		writeJSON(w, http.StatusOK, out)
+		emulator.WriteJSON(w, http.StatusOK, out)
 		return
 	}
 	base := s.h.BaseURL(r)
@@ -332,7 +330,7 @@ func apiVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 	}
 	if !versionPattern.MatchString(v) || v < "2018-01-01" || v > "2025-05-01" {
 		writeError(w, http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf(
-			"The api-version '%s' is invalid. The emulator supports the versions of Microsoft.Network from 2018-01-01 to 2025-05-01.", clip(v)))
+			"The api-version '%s' is invalid. The emulator supports the versions of Microsoft.Network from 2018-01-01 to 2025-05-01.", emulator.Clip(v)))
 		return "", false
 	}
 	return v, true
@@ -340,7 +338,7 @@ func apiVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 	w.Header().Set("Allow", allowed)
-	writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", clip(r.Method), allowed))
+	writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", emulator.Clip(r.Method), allowed))
 }
 
 // Operations.
@@ -362,13 +360,13 @@ func (s *Service) getOperation(w http.ResponseWriter, id string) {
 	}
 	s.h.Unlock()
 	if op == nil {
-		writeError(w, http.StatusNotFound, "OperationNotFound", fmt.Sprintf("The operation '%s' was not found.", clip(id)))
+		writeError(w, http.StatusNotFound, "OperationNotFound", fmt.Sprintf("The operation '%s' was not found.", emulator.Clip(id)))
 		return
 	}
 	if status == "InProgress" {
 		w.Header().Set("Retry-After", retrySeconds(left))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": op.id, "status": status})
+	emulator.WriteJSON(w, http.StatusOK, map[string]any{"name": op.id, "status": status})
 }
 
 // retrySeconds is the Retry-After for a wait of d: whole seconds, rounded
@@ -381,7 +379,7 @@ func retrySeconds(d time.Duration) string {
 }
 
 func (s *Service) newOperation(end time.Time) *operation {
-	op := &operation{id: newGUID(), end: end}
+	op := &operation{id: emulator.NewGUID(), end: end}
 	s.ops[op.id] = op
 	s.opOrder = append(s.opOrder, op.id)
 	if len(s.opOrder) > maxOperations {
@@ -401,7 +399,7 @@ func (s *Service) Gateways() []string {
 	s.h.Lock()
 	defer s.h.Unlock()
 	out := make([]string, 0, len(s.gateways))
-	for _, k := range sortedKeys(s.gateways) {
+	for _, k := range emulator.SortedKeys(s.gateways) {
 		out = append(out, s.gateways[k].rg+"/"+s.gateways[k].name)
 	}
 	return out
@@ -470,62 +468,12 @@ func (s *Service) Update(rg, name string, edit func(resource map[string]any) err
 
 // Encoding helpers.
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Only maps of decoded JSON and fixed types are written.
-		buf.Reset()
-		buf.WriteString(`{"error":{"code":"InternalServerError","message":"The emulator could not encode its answer."}}`)
-		status = http.StatusInternalServerError
-	}
-	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
-}
-
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
+	emulator.WriteJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
 }
 
 var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
 
-// newGUID returns a random (version 4) GUID.
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return emulator.DashedGUID(hex.EncodeToString(b[:]))
-}
-
 // newETag returns a weak entity tag shaped like Microsoft.Network's:
 // W/"<guid>".
-func newETag() string { return `W/"` + newGUID() + `"` }
-
-// clip shortens a value from a request for use in a message.
-func clip(s string) string {
-	const limit = 100
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-	if len(s) > limit {
-		return s[:limit] + "..."
-	}
-	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func newETag() string { return `W/"` + emulator.NewGUID() + `"` }

@@ -35,7 +35,7 @@ func (s *Service) SaveState() []any {
 		return []any{nil}
 	}
 	out := stateService{Gateways: []stateGateway{}}
-	for _, k := range sortedKeys(s.gateways) {
+	for _, k := range emulator.SortedKeys(s.gateways) {
 		g := s.gateways[k]
 		data, err := json.Marshal(g.doc)
 		if err != nil {
