@@ -34,11 +34,7 @@ import (
 const APIVersion = "2022-08-01"
 
 // Endpoints of Azure Resource Manager by cloud.
-var Endpoints = map[string]string{
-	"public": "https://management.azure.com",
-	"china":  "https://management.chinacloudapi.cn",
-	"usgov":  "https://management.usgovcloudapi.net",
-}
+var Endpoints = azhttp.ARMEndpoints
 
 // EndpointFor returns the ARM endpoint of a named cloud.
 func EndpointFor(cloudName string) (string, error) { return azhttp.CloudEndpoint(Endpoints, cloudName) }
@@ -136,21 +132,16 @@ func New(o Options) (*Client, error) {
 	if !svcRE.MatchString(o.Service) {
 		return nil, fmt.Errorf("API Management service %q is not a valid name (1-50 letters, digits and hyphens, starting with a letter)", o.Service)
 	}
-	endpoint := o.Endpoint
-	if endpoint == "" {
-		endpoint = Endpoints["public"]
+	endpoint, err := azhttp.ARMEndpoint(o.Endpoint)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("ARM endpoint %q is not an https:// URL", endpoint)
-	}
-	endpoint = strings.TrimRight(endpoint, "/")
 	az, err := azhttp.NewARM(azhttp.Options{
 		Module:        "azcert/apimclient",
 		Service:       "Azure Resource Manager",
 		Transport:     o.Transport,
 		MaxAnswerSize: MaxAnswerSize,
-		Retry:         azhttp.RetryOptions(policy.RetryOptions{MaxRetries: 4, RetryDelay: 800 * time.Millisecond, MaxRetryDelay: 30 * time.Second}, o.MaxRetries, o.RetryDelay, 0),
+		Retry:         azhttp.RetryOptions(azhttp.DefaultRetry, o.MaxRetries, o.RetryDelay, 0),
 		OnRetry:       o.OnRetry,
 		Trace:         o.Trace,
 		TraceHeaders:  traceHeaders,

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -307,3 +308,28 @@ func CloudEndpoint(endpoints map[string]string, cloudName string) (string, error
 	}
 	return "", fmt.Errorf("unknown cloud %q (choose public, china or usgov)", cloudName)
 }
+
+// ARMEndpoints are Azure Resource Manager's base URLs by cloud.
+var ARMEndpoints = map[string]string{
+	"public": "https://management.azure.com",
+	"china":  "https://management.chinacloudapi.cn",
+	"usgov":  "https://management.usgovcloudapi.net",
+}
+
+// ARMEndpoint checks an ARM base URL for a client ("" means the public
+// cloud's) and returns it without a trailing "/".
+func ARMEndpoint(endpoint string) (string, error) {
+	if endpoint == "" {
+		endpoint = ARMEndpoints["public"]
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("ARM endpoint %q is not an https:// URL", endpoint)
+	}
+	return strings.TrimRight(endpoint, "/"), nil
+}
+
+// DefaultRetry is the retry policy of the clients on this transport: four
+// retries, the first after 800 ms, none later than 30 s (Retry-After
+// aside); RetryOptions applies a caller's overrides to it.
+var DefaultRetry = policy.RetryOptions{MaxRetries: 4, RetryDelay: 800 * time.Millisecond, MaxRetryDelay: 30 * time.Second}

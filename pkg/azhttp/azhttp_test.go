@@ -401,3 +401,25 @@ func TestNewBearer(t *testing.T) {
 		t.Error("NewBearer without a credential succeeded")
 	}
 }
+
+func TestARMEndpoint(t *testing.T) {
+	for _, tt := range []struct{ in, want, wantErr string }{
+		{"", "https://management.azure.com", ""},
+		{"https://127.0.0.1:8443/", "https://127.0.0.1:8443", ""},
+		{"https://management.chinacloudapi.cn", "https://management.chinacloudapi.cn", ""},
+		{"http://management.azure.com", "", "is not an https:// URL"},
+		{"management.azure.com", "", "is not an https:// URL"},
+		{"https://", "", "is not an https:// URL"},
+	} {
+		got, err := azhttp.ARMEndpoint(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ARMEndpoint(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ARMEndpoint(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

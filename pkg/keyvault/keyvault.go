@@ -109,7 +109,7 @@ func New(o Options) (*Client, error) {
 		Service:       "Azure Key Vault",
 		Transport:     o.Transport,
 		MaxAnswerSize: MaxAnswerSize,
-		Retry:         azhttp.RetryOptions(policy.RetryOptions{MaxRetries: 4, RetryDelay: 800 * time.Millisecond, MaxRetryDelay: 30 * time.Second}, o.MaxRetries, o.RetryDelay, 0),
+		Retry:         azhttp.RetryOptions(azhttp.DefaultRetry, o.MaxRetries, o.RetryDelay, 0),
 		OnRetry:       o.OnRetry,
 		Trace:         o.Trace,
 		TraceHeaders:  traceHeaders,

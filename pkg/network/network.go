@@ -35,7 +35,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -54,11 +53,7 @@ const APIVersion = "2024-05-01"
 const MaxRoots = 20
 
 // Endpoints of Azure Resource Manager by cloud.
-var Endpoints = map[string]string{
-	"public": "https://management.azure.com",
-	"china":  "https://management.chinacloudapi.cn",
-	"usgov":  "https://management.usgovcloudapi.net",
-}
+var Endpoints = azhttp.ARMEndpoints
 
 // EndpointFor returns the ARM endpoint of a named cloud.
 func EndpointFor(cloudName string) (string, error) { return azhttp.CloudEndpoint(Endpoints, cloudName) }
@@ -166,21 +161,16 @@ func New(o Options) (*Client, error) {
 	if !azhttp.ValidSubscription(o.Subscription) {
 		return nil, fmt.Errorf("subscription %q is not a subscription ID (a GUID)", o.Subscription)
 	}
-	endpoint := o.Endpoint
-	if endpoint == "" {
-		endpoint = Endpoints["public"]
+	endpoint, err := azhttp.ARMEndpoint(o.Endpoint)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("ARM endpoint %q is not an https:// URL", endpoint)
-	}
-	endpoint = strings.TrimRight(endpoint, "/")
 	az, err := azhttp.NewARM(azhttp.Options{
 		Module:        "azcert/network",
 		Service:       "Azure Resource Manager",
 		Transport:     o.Transport,
 		MaxAnswerSize: azhttp.DefaultMaxAnswerSize,
-		Retry:         azhttp.RetryOptions(policy.RetryOptions{MaxRetries: 4, RetryDelay: 800 * time.Millisecond, MaxRetryDelay: 30 * time.Second}, o.MaxRetries, o.RetryDelay, 0),
+		Retry:         azhttp.RetryOptions(azhttp.DefaultRetry, o.MaxRetries, o.RetryDelay, 0),
 		OnRetry:       o.OnRetry,
 		Trace:         o.Trace,
 		TraceHeaders:  traceHeaders,
