@@ -117,28 +117,6 @@ func (s *Service) Attach(h *emulator.Host) error {
 // Owns implements emulator.Service: the paths of Azure Resource Manager.
 func (s *Service) Owns(r *http.Request) bool { return emulator.IsARMPath(r.URL.Path) }
 
-// Begin implements emulator.Service: the request id is a GUID, and the
-// x-ms-correlation-request-id the client's, when it sent a GUID, as ARM
-// echoes it, else another.
-func (s *Service) Begin(w http.ResponseWriter, r *http.Request) string {
-	w.Header().Set("x-ms-correlation-request-id", correlationID(r))
-	return emulator.NewGUID()
-}
-
-// WriteFault implements emulator.Service.
-func (s *Service) WriteFault(w http.ResponseWriter, _ *http.Request, kind emulator.FaultKind, location string) {
-	switch kind {
-	case emulator.FaultThrottle:
-		// ARM throttles with 429 and Retry-After (DESIGN.md section 3.2).
-		w.Header().Set("Retry-After", "1")
-		writeARMError(w, http.StatusTooManyRequests, "TooManyRequests", "Rate limit is exceeded. Try again in 1 seconds.")
-	case emulator.FaultInternalError:
-		writeARMError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error. Please retry the request.")
-	case emulator.FaultRedirect:
-		writeARMError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+location+".")
-	}
-}
-
 // armAPIVersions are the api-versions of Microsoft.ApiManagement the
 // emulator accepts: those published from 2021-08-01 to 2024-05-01
 // (https://learn.microsoft.com/azure/templates/microsoft.apimanagement/service/certificates).
@@ -169,19 +147,6 @@ const (
 	// armWWWAuthenticate is the challenge of every 401.
 	armWWWAuthenticate = `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"`
 )
-
-// armErrorBody is the error of an ARM answer:
-// {"error": {"code": "...", "message": "...", "details": [...]}}.
-type armErrorBody struct {
-	Code    string         `json:"code"`
-	Target  string         `json:"target,omitempty"`
-	Message string         `json:"message"`
-	Details []armErrorBody `json:"details,omitempty"`
-}
-
-type armError struct {
-	Error armErrorBody `json:"error"`
-}
 
 // armCertContract is the certificate contract of API Management.
 type armCertContract struct {
@@ -215,7 +180,7 @@ type armCertPut struct {
 // Serve implements emulator.Service.
 func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call) {
 	if c.BodyErr != nil {
-		writeARMError(w, http.StatusBadRequest, "InvalidRequestContent", "The request body could not be read.")
+		emulator.WriteARMError(w, http.StatusBadRequest, "InvalidRequestContent", "The request body could not be read.")
 		return
 	}
 	body := c.Body
@@ -228,17 +193,17 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(segs) < 2 || segs[1] == "" {
-		writeARMError(w, http.StatusNotFound, "NotFound", msgARMNotServed)
+		emulator.WriteARMError(w, http.StatusNotFound, "NotFound", msgARMNotServed)
 		return
 	}
 	if !strings.EqualFold(segs[1], s.h.Subscription()) {
-		writeARMError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", emulator.Clip(segs[1])))
+		emulator.WriteARMError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", emulator.Clip(segs[1])))
 		return
 	}
 	rest := segs[2:]
 	is := func(i int, name string) bool { return len(rest) > i && strings.EqualFold(rest[i], name) }
 	if len(rest) < 6 || !is(0, "resourceGroups") || !is(2, "providers") || !is(3, "Microsoft.ApiManagement") || !is(4, "service") {
-		writeARMError(w, http.StatusNotFound, "NotFound", msgARMNotServed)
+		emulator.WriteARMError(w, http.StatusNotFound, "NotFound", msgARMNotServed)
 		return
 	}
 	rg, name, tail := rest[1], rest[5], rest[6:]
@@ -246,7 +211,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 	svc := s.apimService(rg, name)
 	s.h.Unlock()
 	if svc == nil {
-		writeARMError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf(
 			"The Resource 'Microsoft.ApiManagement/service/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
 			emulator.Clip(name), emulator.Clip(rg)))
 		return
@@ -266,7 +231,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 			return
 		}
 		if msg := checkAPIMCertID(id); msg != "" {
-			writeARMError(w, http.StatusBadRequest, "ValidationError", msg, armErrorBody{Code: "ValidationError", Target: "certificateId", Message: msg})
+			emulator.WriteARMError(w, http.StatusBadRequest, "ValidationError", msg, emulator.ARMErrorBody{Code: "ValidationError", Target: "certificateId", Message: msg})
 			return
 		}
 		switch r.Method {
@@ -279,7 +244,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 			s.deleteAPIMCert(w, r, svc, id)
 		}
 	default:
-		writeARMError(w, http.StatusNotFound, "NotFound", msgARMNotServed)
+		emulator.WriteARMError(w, http.StatusNotFound, "NotFound", msgARMNotServed)
 	}
 }
 
@@ -288,7 +253,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 func (s *Service) armAuthenticated(w http.ResponseWriter, r *http.Request) bool {
 	fail := func(code, message string) bool {
 		w.Header().Set("WWW-Authenticate", armWWWAuthenticate)
-		writeARMError(w, http.StatusUnauthorized, code, message)
+		emulator.WriteARMError(w, http.StatusUnauthorized, code, message)
 		return false
 	}
 	values := r.Header.Values("Authorization")
@@ -310,11 +275,11 @@ func (s *Service) armAuthenticated(w http.ResponseWriter, r *http.Request) bool 
 func armVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 	v := r.URL.Query().Get("api-version")
 	if v == "" {
-		writeARMError(w, http.StatusBadRequest, "MissingApiVersionParameter", msgARMNoVersion)
+		emulator.WriteARMError(w, http.StatusBadRequest, "MissingApiVersionParameter", msgARMNoVersion)
 		return "", false
 	}
 	if !slices.Contains(armAPIVersions, strings.ToLower(v)) {
-		writeARMError(w, http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf(
 			"The api-version '%s' is invalid. The supported versions are '%s'.", emulator.Clip(v), strings.Join(armAPIVersions, ",")))
 		return "", false
 	}
@@ -323,7 +288,7 @@ func armVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 func armMethodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 	w.Header().Set("Allow", allowed)
-	writeARMError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", emulator.Clip(r.Method), allowed))
+	emulator.WriteARMError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", emulator.Clip(r.Method), allowed))
 }
 
 // apimCertIDPattern is the rule for certificate ids: 1 to 80 characters,
@@ -410,7 +375,7 @@ func (s *Service) getAPIMCert(w http.ResponseWriter, svc *apimService, id string
 	}
 	s.h.Unlock()
 	if c == nil {
-		writeARMError(w, http.StatusNotFound, "ResourceNotFound", msgARMCertNotFound)
+		emulator.WriteARMError(w, http.StatusNotFound, "ResourceNotFound", msgARMCertNotFound)
 		return
 	}
 	emulator.WriteJSON(w, http.StatusOK, &out)
@@ -423,8 +388,8 @@ func (s *Service) getAPIMCert(w http.ResponseWriter, svc *apimService, id string
 func (s *Service) listAPIMCerts(w http.ResponseWriter, r *http.Request, svc *apimService, version string) {
 	q := r.URL.Query()
 	if q.Has("$filter") {
-		writeARMError(w, http.StatusBadRequest, "ValidationError", "The emulator does not support $filter; list without it and filter the answer.",
-			armErrorBody{Code: "ValidationError", Target: "$filter", Message: "$filter is not supported by the emulator."})
+		emulator.WriteARMError(w, http.StatusBadRequest, "ValidationError", "The emulator does not support $filter; list without it and filter the answer.",
+			emulator.ARMErrorBody{Code: "ValidationError", Target: "$filter", Message: "$filter is not supported by the emulator."})
 		return
 	}
 	skip, ok := queryInt(w, q, "$skip", 0)
@@ -476,7 +441,7 @@ func queryInt(w http.ResponseWriter, q url.Values, name string, least int) (int,
 	n, err := strconv.Atoi(v)
 	if err != nil || n < least || n > 1<<30 {
 		msg := fmt.Sprintf("The query parameter %s=%s is invalid: it must be an integer of at least %d.", name, emulator.Clip(v), least)
-		writeARMError(w, http.StatusBadRequest, "ValidationError", msg, armErrorBody{Code: "ValidationError", Target: name, Message: msg})
+		emulator.WriteARMError(w, http.StatusBadRequest, "ValidationError", msg, emulator.ARMErrorBody{Code: "ValidationError", Target: name, Message: msg})
 		return 0, false
 	}
 	return n, true
@@ -486,11 +451,11 @@ func queryInt(w http.ResponseWriter, q url.Values, name string, least int) (int,
 func (s *Service) putAPIMCert(w http.ResponseWriter, r *http.Request, svc *apimService, id string, body []byte) {
 	cert, status, code, msg := openAPIMPut(body)
 	if msg != "" {
-		var details []armErrorBody
+		var details []emulator.ARMErrorBody
 		if code == "ValidationError" {
-			details = []armErrorBody{{Code: code, Target: "certificate", Message: msg}}
+			details = []emulator.ARMErrorBody{{Code: code, Target: "certificate", Message: msg}}
 		}
-		writeARMError(w, status, code, msg, details...)
+		emulator.WriteARMError(w, status, code, msg, details...)
 		return
 	}
 	ifMatch := strings.Join(r.Header.Values("If-Match"), ",")
@@ -501,15 +466,15 @@ func (s *Service) putAPIMCert(w http.ResponseWriter, r *http.Request, svc *apimS
 	switch {
 	case old == nil && strings.TrimSpace(ifMatch) != "" && !etagMatches(ifMatch, ""):
 		// A specific ETag names a version that is not there (any more).
-		writeARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
 			"The certificate '%s' does not exist, so the ETag in If-Match does not match it. Send no If-Match, or '*', to create it.", id))
 		return
 	case old != nil && strings.TrimSpace(ifMatch) == "":
-		writeARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
 			"The certificate '%s' already exists; specify If-Match with its ETag, or '*', to replace it.", old.id))
 		return
 	case old != nil && !etagMatches(ifMatch, old.etag):
-		writeARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
 			"The certificate '%s' has changed: the ETag in If-Match is not its current ETag. Get it again, or send '*' to replace whatever version exists.", old.id))
 		return
 	}
@@ -605,8 +570,8 @@ func openAPIMPut(body []byte) (*x509.Certificate, int, string, string) {
 func (s *Service) deleteAPIMCert(w http.ResponseWriter, r *http.Request, svc *apimService, id string) {
 	ifMatch := strings.Join(r.Header.Values("If-Match"), ",")
 	if strings.TrimSpace(ifMatch) == "" {
-		writeARMError(w, http.StatusBadRequest, "InvalidParameters", msgARMIfMatchDel,
-			armErrorBody{Code: "InvalidParameters", Target: "If-Match", Message: msgARMIfMatchDel})
+		emulator.WriteARMError(w, http.StatusBadRequest, "InvalidParameters", msgARMIfMatchDel,
+			emulator.ARMErrorBody{Code: "InvalidParameters", Target: "If-Match", Message: msgARMIfMatchDel})
 		return
 	}
 	s.h.Lock()
@@ -618,11 +583,11 @@ func (s *Service) deleteAPIMCert(w http.ResponseWriter, r *http.Request, svc *ap
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case !etagMatches(ifMatch, c.etag):
-		writeARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
 			"The certificate '%s' has changed: the ETag in If-Match is not its current ETag. Get it again, or send '*'.", c.id))
 		return
 	case len(c.usedBy) > 0:
-		writeARMError(w, http.StatusConflict, "CertificateInUse", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusConflict, "CertificateInUse", fmt.Sprintf(
 			"Certificate '%s' is referenced by backend '%s'. Remove the reference before deleting the certificate.", c.id, c.usedBy[0]))
 		return
 	}
@@ -677,7 +642,7 @@ func validETag(t string) bool {
 
 func (s *Service) armInternalError(w http.ResponseWriter, err error) {
 	s.h.Logf("emulator: %v", err)
-	writeARMError(w, http.StatusInternalServerError, "InternalServerError", "The emulator could not save its state; the change was not made.")
+	emulator.WriteARMError(w, http.StatusInternalServerError, "InternalServerError", "The emulator could not save its state; the change was not made.")
 }
 
 // Accessors.
@@ -739,21 +704,6 @@ func (s *Service) UseCertificate(rg, svc, id, backend string) error {
 
 // Encoding helpers.
 
-func writeARMError(w http.ResponseWriter, status int, code, message string, details ...armErrorBody) {
-	emulator.WriteJSON(w, status, &armError{Error: armErrorBody{Code: code, Message: message, Details: details}})
-}
-
-var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
-
-// correlationID is the client's x-ms-correlation-request-id when it sent a
-// GUID, as ARM echoes it, else a new one.
-func correlationID(r *http.Request) string {
-	if id := r.Header.Get("x-ms-correlation-request-id"); guidPattern.MatchString(id) {
-		return id
-	}
-	return emulator.NewGUID()
-}
-
 // newARMToken returns 32 random bytes, base64url.
 func newARMToken() string {
 	var b [32]byte
@@ -770,4 +720,14 @@ func checkARMToken(t string) error {
 		}
 	}
 	return nil
+}
+
+// Begin implements emulator.Service, as ARM (emulator.ARMBegin).
+func (s *Service) Begin(w http.ResponseWriter, r *http.Request) string {
+	return emulator.ARMBegin(w, r)
+}
+
+// WriteFault implements emulator.Service, in ARM's format.
+func (s *Service) WriteFault(w http.ResponseWriter, _ *http.Request, kind emulator.FaultKind, location string) {
+	emulator.WriteARMFault(w, kind, location)
 }

@@ -172,12 +172,12 @@ func cloneDoc(doc map[string]any) (map[string]any, error) {
 // gateway.
 func (s *Service) put(w http.ResponseWriter, r *http.Request, g *gateway, body []byte, base, version string) {
 	if len(body) > emulator.MaxBodySize {
-		writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("The request body is larger than %d bytes.", emulator.MaxBodySize))
+		emulator.WriteARMError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("The request body is larger than %d bytes.", emulator.MaxBodySize))
 		return
 	}
 	doc, err := decodeDoc(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "+emulator.Clip(err.Error()))
+		emulator.WriteARMError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "+emulator.Clip(err.Error()))
 		return
 	}
 	ifMatch := strings.Join(r.Header.Values("If-Match"), ",")
@@ -185,21 +185,21 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, g *gateway, body [
 	defer s.h.Unlock()
 	now := s.h.Now()
 	if strings.TrimSpace(ifMatch) != "" && !etagMatches(ifMatch, g.etag) {
-		writeError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusPreconditionFailed, "PreconditionFailed", fmt.Sprintf(
 			"Operation failed because the etag in If-Match (%s) is not the current etag of virtual network gateway '%s'. Read the gateway again.", emulator.Clip(ifMatch), g.name))
 		return
 	}
 	if now.Before(g.busyUntil) {
-		writeError(w, http.StatusConflict, "AnotherOperationInProgress", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusConflict, "AnotherOperationInProgress", fmt.Sprintf(
 			"Another operation on this or dependent resource is in progress. To retrieve status of the operation use uri: %s. Please retry later.", g.opURL))
 		return
 	}
 	if status, code, msg := checkResource(doc); msg != "" {
-		writeError(w, status, code, msg)
+		emulator.WriteARMError(w, status, code, msg)
 		return
 	}
 	if loc, ok := doc["location"].(string); ok && normLocation(loc) != normLocation(stringOf(g.doc["location"])) {
-		writeError(w, http.StatusBadRequest, "InvalidResourceLocation", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusBadRequest, "InvalidResourceLocation", fmt.Sprintf(
 			"The resource '%s' already exists in location '%s'; it cannot be moved to '%s'.", g.name, stringOf(g.doc["location"]), emulator.Clip(loc)))
 		return
 	}
@@ -213,7 +213,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, g *gateway, body [
 	if err := s.h.SaveLocked(); err != nil {
 		g.doc, g.etag, g.busyUntil, g.opURL = old, oldETag, oldBusy, oldURL
 		s.h.Logf("emulator: %v", err)
-		writeError(w, http.StatusInternalServerError, "InternalServerError", "The emulator could not save its state; the change was not made.")
+		emulator.WriteARMError(w, http.StatusInternalServerError, "InternalServerError", "The emulator could not save its state; the change was not made.")
 		return
 	}
 	w.Header().Set("Azure-AsyncOperation", g.opURL)

@@ -204,36 +204,12 @@ func (s *Service) Owns(r *http.Request) bool {
 		is(2, "resourceGroups") && is(4, "providers") && is(5, "Microsoft.Network")
 }
 
-// Begin implements emulator.Service, as ARM: a GUID request id, and the
-// client's x-ms-correlation-request-id when it is a GUID.
-func (s *Service) Begin(w http.ResponseWriter, r *http.Request) string {
-	corr := r.Header.Get("x-ms-correlation-request-id")
-	if !guidPattern.MatchString(corr) {
-		corr = emulator.NewGUID()
-	}
-	w.Header().Set("x-ms-correlation-request-id", corr)
-	return emulator.NewGUID()
-}
-
-// WriteFault implements emulator.Service, in ARM's format.
-func (s *Service) WriteFault(w http.ResponseWriter, _ *http.Request, kind emulator.FaultKind, location string) {
-	switch kind {
-	case emulator.FaultThrottle:
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusTooManyRequests, "TooManyRequests", "Rate limit is exceeded. Try again in 1 seconds.")
-	case emulator.FaultInternalError:
-		writeError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error. Please retry the request.")
-	case emulator.FaultRedirect:
-		writeError(w, http.StatusTemporaryRedirect, "TemporaryRedirect", "The request must be sent to "+location+".")
-	}
-}
-
 const msgNotServed = "The emulator serves only virtual network gateways (/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworkGateways/<name>) and their operations."
 
 // Serve implements emulator.Service.
 func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call) {
 	if c.BodyErr != nil {
-		writeError(w, http.StatusBadRequest, "InvalidRequestContent", "The request body could not be read.")
+		emulator.WriteARMError(w, http.StatusBadRequest, "InvalidRequestContent", "The request body could not be read.")
 		return
 	}
 	if !s.authenticated(w, r) {
@@ -249,7 +225,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 		if len(segs) > 1 {
 			sub = segs[1]
 		}
-		writeError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", emulator.Clip(sub)))
+		emulator.WriteARMError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", emulator.Clip(sub)))
 		return
 	}
 	rest := segs[2:]
@@ -264,7 +240,7 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, c *emulator.Call
 		}
 		s.getOperation(w, rest[5])
 	default:
-		writeError(w, http.StatusNotFound, "NotFound", msgNotServed)
+		emulator.WriteARMError(w, http.StatusNotFound, "NotFound", msgNotServed)
 	}
 }
 
@@ -281,7 +257,7 @@ func (s *Service) serveGateway(w http.ResponseWriter, r *http.Request, rg, name,
 		if r.Method == http.MethodPut {
 			msg += " The emulator does not create gateways: name them with --vpn-gateway."
 		}
-		writeError(w, http.StatusNotFound, "ResourceNotFound", msg)
+		emulator.WriteARMError(w, http.StatusNotFound, "ResourceNotFound", msg)
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -301,7 +277,7 @@ func (s *Service) serveGateway(w http.ResponseWriter, r *http.Request, rg, name,
 func (s *Service) authenticated(w http.ResponseWriter, r *http.Request) bool {
 	fail := func(code, message string) bool {
 		w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"`)
-		writeError(w, http.StatusUnauthorized, code, message)
+		emulator.WriteARMError(w, http.StatusUnauthorized, code, message)
 		return false
 	}
 	values := r.Header.Values("Authorization")
@@ -325,11 +301,11 @@ var versionPattern = regexp.MustCompile(`^20[0-9]{2}-[01][0-9]-[0-3][0-9]$`)
 func apiVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 	v := r.URL.Query().Get("api-version")
 	if v == "" {
-		writeError(w, http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+		emulator.WriteARMError(w, http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
 		return "", false
 	}
 	if !versionPattern.MatchString(v) || v < "2018-01-01" || v > "2025-05-01" {
-		writeError(w, http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf(
+		emulator.WriteARMError(w, http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf(
 			"The api-version '%s' is invalid. The emulator supports the versions of Microsoft.Network from 2018-01-01 to 2025-05-01.", emulator.Clip(v)))
 		return "", false
 	}
@@ -338,7 +314,7 @@ func apiVersion(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 	w.Header().Set("Allow", allowed)
-	writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", emulator.Clip(r.Method), allowed))
+	emulator.WriteARMError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The %s method is not allowed on this resource (allowed: %s).", emulator.Clip(r.Method), allowed))
 }
 
 // Operations.
@@ -360,7 +336,7 @@ func (s *Service) getOperation(w http.ResponseWriter, id string) {
 	}
 	s.h.Unlock()
 	if op == nil {
-		writeError(w, http.StatusNotFound, "OperationNotFound", fmt.Sprintf("The operation '%s' was not found.", emulator.Clip(id)))
+		emulator.WriteARMError(w, http.StatusNotFound, "OperationNotFound", fmt.Sprintf("The operation '%s' was not found.", emulator.Clip(id)))
 		return
 	}
 	if status == "InProgress" {
@@ -468,12 +444,16 @@ func (s *Service) Update(rg, name string, edit func(resource map[string]any) err
 
 // Encoding helpers.
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	emulator.WriteJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
-}
-
-var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
-
 // newETag returns a weak entity tag shaped like Microsoft.Network's:
 // W/"<guid>".
 func newETag() string { return `W/"` + emulator.NewGUID() + `"` }
+
+// Begin implements emulator.Service, as ARM (emulator.ARMBegin).
+func (s *Service) Begin(w http.ResponseWriter, r *http.Request) string {
+	return emulator.ARMBegin(w, r)
+}
+
+// WriteFault implements emulator.Service, in ARM's format.
+func (s *Service) WriteFault(w http.ResponseWriter, _ *http.Request, kind emulator.FaultKind, location string) {
+	emulator.WriteARMFault(w, kind, location)
+}
