@@ -67,33 +67,8 @@ type answer struct {
 // do sends method path with body and, unless tok is "", the bearer token.
 func (e *entraEmu) do(t *testing.T, method, path string, body []byte, tok string, header ...string) answer {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := e.c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{resp.StatusCode, resp.Header, data}
+	a := emutest.Bearer(t, e.c, method, e.srv.URL+path, body, tok, header...)
+	return answer{a.Status, a.Header, a.Body}
 }
 
 func wantStatus(t *testing.T, what string, a answer, status int) {

@@ -72,30 +72,8 @@ func (v *vault) do(t *testing.T, method, path string, body []byte, tok string) a
 	if !strings.HasPrefix(path, "https://") {
 		target = v.srv.URL + path
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, target, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := v.c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{resp.StatusCode, resp.Header, data}
+	a := emutest.Bearer(t, v.c, method, target, body, tok)
+	return answer{a.Status, a.Header, a.Body}
 }
 
 // call sends an authenticated request with api-version 7.5 added.

@@ -221,6 +221,41 @@ func Send(ctx context.Context, c *http.Client, method, url string, body []byte, 
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
 
+// Bearer sends a request of a JSON API (Content-Type application/json
+// when there is a body) with "Authorization: Bearer tok" unless tok is
+// "", and header as name, value pairs; it fails the test on a transport
+// error.
+func Bearer(t *testing.T, c *http.Client, method, url string, body []byte, tok string, header ...string) Response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
 // Marshal encodes v as XML, failing the test if it cannot.
 func Marshal(t testing.TB, v any) []byte {
 	t.Helper()
