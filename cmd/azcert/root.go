@@ -24,6 +24,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/emulatorcmd"
 	"github.com/azcert/azcert/cmd/azcert/internal/keyvault"
 	"github.com/azcert/azcert/cmd/azcert/internal/policy"
+	"github.com/azcert/azcert/cmd/azcert/internal/vpn"
 	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -280,6 +281,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		asm.NewCmdRotate(f, nil),
 		apim.NewCmdGroup(f),
 		keyvault.NewCmdGroup(f),
+		vpn.NewCmdGroup(f),
 		newGenDocsCmd(f),
 		asm.NewCmdUpload(f, nil),
 		asm.NewCmdList(f, nil),
