@@ -350,6 +350,7 @@ func startRelEmulator(t *testing.T, fx *relFixtures, edit func(*azure.Config)) *
 	cfg := azure.Config{
 		Trust: []*x509.Certificate{fx.mgmtCert}, Services: []string{"web"},
 		APIMServices: []string{"rg-api/contoso-apim"},
+		VPNGateways:  []string{"rg-net/vpngw"},
 	}
 	if edit != nil {
 		edit(&cfg)
