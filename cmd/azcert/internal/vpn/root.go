@@ -88,9 +88,9 @@ func NewCmdRootAdd(f *cmdutil.Factory, runF func(*RootAddOptions) error) *cobra.
 type rootResult struct {
 	Name           string     `json:"name"`
 	Thumbprint     string     `json:"thumbprint"`
-	Subject        string     `json:"subject"`
-	NotAfter       *time.Time `json:"notAfter"`
-	DaysLeft       *int       `json:"daysLeft"`
+	Subject        string     `json:"subject,omitempty"`
+	NotAfter       *time.Time `json:"notAfter,omitempty"`
+	DaysLeft       *int       `json:"daysLeft,omitempty"`
 	PublicCertData string     `json:"publicCertData,omitempty"`
 }
 
