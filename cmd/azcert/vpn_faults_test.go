@@ -158,3 +158,33 @@ func TestVPNConcurrentChange(t *testing.T) {
 		}
 	})
 }
+
+// TestVPNRootRemoveAsksOnTerminal: on a terminal, removing a root asks,
+// and only a yes removes it; a root that is not there is not asked about.
+func TestVPNRootRemoveAsksOnTerminal(t *testing.T) {
+	srv, env, root := vpnEmulator(t)
+	if r := invoke(t, []string{"vpn", "root", "add", root}, nil, env, nil); r.code != 0 {
+		t.Fatalf("root add: exit %d: %s", r.code, r.stderr)
+	}
+	tty := func(f *cmdutil.Factory) { f.IO.InTTY, f.IO.ErrTTY = true, true }
+	for _, tt := range []struct {
+		answer string
+		code   int
+		left   int
+	}{{"n\n", cmdutil.ExitUsage, 1}, {"\n", cmdutil.ExitUsage, 1}, {"yes\n", cmdutil.ExitOK, 0}} {
+		r := invoke(t, []string{"vpn", "root", "remove", "Fault-Root"}, strings.NewReader(tt.answer), env, tty)
+		if r.code != tt.code {
+			t.Errorf("answer %q: exit %d, want %d; stderr %s", tt.answer, r.code, tt.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "Remove root certificate Fault-Root (") || !strings.Contains(r.stderr, "[y/N]") {
+			t.Errorf("answer %q: no confirmation question in %q", tt.answer, r.stderr)
+		}
+		if n := len(srv.Network.Roots("rg-net", "vpngw")); n != tt.left {
+			t.Errorf("answer %q: %d roots left, want %d (stdout %q)", tt.answer, n, tt.left, r.stdout)
+		}
+	}
+	r := invoke(t, []string{"vpn", "root", "remove", "Fault-Root"}, strings.NewReader(""), env, tty)
+	if r.code != 0 || strings.Contains(r.stderr, "[y/N]") || !strings.Contains(r.stdout, "not present") {
+		t.Errorf("not present: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
