@@ -303,7 +303,7 @@ func Network(ctx context.Context, f *cmdutil.Factory, o *cmdutil.NetworkFlags) (
 	}
 	switch {
 	case sub != "" && o.Subscription != "" && !strings.EqualFold(sub, o.Subscription):
-		return nil, cmdutil.UsageErrorf("--gateway names subscription %s and --subscription %s; give one", sub, o.Subscription)
+		return nil, cmdutil.UsageErrorf("--gateway names subscription %s and --subscription (or AZCERT_SUBSCRIPTION) %s; give one", sub, o.Subscription)
 	case sub == "":
 		sub = o.Subscription
 	}

@@ -258,18 +258,19 @@ func RevokeRemoveRun(opts *RevokeRemoveOptions) error {
 	}
 	ctx, cancel := opts.Net.Conn.WithTimeout(opts.Ctx)
 	defer cancel()
-	// The thumbprint it had, for the output, from the gateway as read.
-	g, err := sess.Client.Gateway(ctx, sess.ResourceGroup, sess.Name)
-	if err != nil {
-		return vpnError(fmt.Errorf("reading %s: %w", sess.Where, err), opts.Net.Gateway)
-	}
 	tp := ""
 	if opts.Thumbprint != "" {
 		tp = target
-	}
-	for _, r := range g.Revoked {
-		if strings.EqualFold(r.Name, target) || r.Thumbprint == target {
-			tp = r.Thumbprint
+	} else {
+		// The thumbprint the name stands for, for the output.
+		g, err := sess.Client.Gateway(ctx, sess.ResourceGroup, sess.Name)
+		if err != nil {
+			return vpnError(fmt.Errorf("reading %s: %w", sess.Where, err), opts.Net.Gateway)
+		}
+		for _, r := range g.Revoked {
+			if strings.EqualFold(r.Name, target) {
+				tp = r.Thumbprint
+			}
 		}
 	}
 	res, err := sess.Client.RemoveRevoked(ctx, sess.ResourceGroup, sess.Name, target)

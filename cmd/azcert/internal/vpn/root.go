@@ -134,9 +134,9 @@ func changeOf(sess *cmdutil.NetworkSession, res *network.Result, thumbprint stri
 }
 
 // printChange prints a change: one line, or the JSON object.
-func printChange(opts *cmdutil.IOStreams, f *cmdutil.Factory, sess *cmdutil.NetworkSession, res *network.Result, c changeResult) error {
+func printChange(io *cmdutil.IOStreams, f *cmdutil.Factory, sess *cmdutil.NetworkSession, res *network.Result, c changeResult) error {
 	if f.JSON() {
-		return cmdutil.WriteJSON(opts.Out, c)
+		return cmdutil.WriteJSON(io.Out, c)
 	}
 	var parts []string
 	for _, p := range []string{c.Name, c.Thumbprint} {
@@ -145,7 +145,7 @@ func printChange(opts *cmdutil.IOStreams, f *cmdutil.Factory, sess *cmdutil.Netw
 		}
 	}
 	parts = append(parts, c.Status+" "+where(sess, res.Gateway))
-	_, err := fmt.Fprintln(opts.Out, strings.Join(parts, "  "))
+	_, err := fmt.Fprintln(io.Out, strings.Join(parts, "  "))
 	return err
 }
 
@@ -227,12 +227,15 @@ func RootListRun(opts *RootListOptions) error {
 	}
 	ctx, cancel := opts.Net.Conn.WithTimeout(opts.Ctx)
 	defer cancel()
-	roots, err := sess.Client.Roots(ctx, sess.ResourceGroup, sess.Name)
+	g, err := sess.Client.Gateway(ctx, sess.ResourceGroup, sess.Name)
 	if err != nil {
 		return vpnError(fmt.Errorf("reading %s: %w", sess.Where, err), opts.Net.Gateway)
 	}
+	if !g.PointToSite {
+		f.IO.Warnf("%s has no point-to-site configuration, so it takes no root certificates yet", sess.Where)
+	}
 	rows := []rootResult{}
-	for _, r := range roots {
+	for _, r := range g.Roots {
 		rows = append(rows, rootOf(r, f.Now()))
 	}
 	if f.JSON() {

@@ -156,7 +156,7 @@ func loadCert(f *cmdutil.Factory, file, inPassword string, token string) (*expor
 // only warned about: it may be on its way out.
 func checkRoot(f *cmdutil.Factory, name string, cert *x509.Certificate, allowLeaf bool) error {
 	if typ, bits := export.KeyInfo(cert); typ == "RSA" && bits < 2048 {
-		return cmdutil.InputErrorf("%s: the key is RSA %d; Azure requires at least 2048 bits", name, bits)
+		return cmdutil.InputErrorf("%s: the key is RSA %d, too weak for a root that vouches for every client; use at least 2048 bits (azcert new --ca makes 2048 by default)", name, bits)
 	}
 	if !(cert.BasicConstraintsValid && cert.IsCA) && !allowLeaf {
 		return cmdutil.WithHint(cmdutil.InputErrorf("%s (%s) is not a certificate authority, so the gateway could not verify client certificates with it", name, cmdutil.Printable(cert.Subject.String())),
