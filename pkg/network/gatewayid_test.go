@@ -37,3 +37,25 @@ func TestParseGatewayRef(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseGatewayRef: whatever --gateway holds, ParseGatewayRef returns
+// an error or names that are valid, and the short form of what it returns
+// reads back the same.
+func FuzzParseGatewayRef(f *testing.F) {
+	for _, s := range []string{"rg-net/vpngw", "/subscriptions/8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkGateways/vpngw",
+		"rg/a/b", "/", "//", "rg()/gw_", "/subscriptions//resourceGroups/x/providers/Microsoft.Network/virtualNetworkGateways/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sub, rg, name, err := ParseGatewayRef(s)
+		if err != nil {
+			return
+		}
+		if !ValidResourceGroup(rg) || !ValidName(name) || strings.Contains(sub, "/") {
+			t.Fatalf("ParseGatewayRef(%q) = %q, %q, %q: not valid", s, sub, rg, name)
+		}
+		if _, rg2, name2, err := ParseGatewayRef(rg + "/" + name); err != nil || rg2 != rg || name2 != name {
+			t.Fatalf("ParseGatewayRef(%q/%q) = %q, %q, %v", rg, name, rg2, name2, err)
+		}
+	})
+}
