@@ -135,8 +135,11 @@ func NewCmdRevokeList(f *cmdutil.Factory, runF func(*RevokeListOptions) error) *
 	cmd := &cobra.Command{
 		Use:   "list --gateway <rg>/<name>",
 		Short: "List the revoked client certificates of a VPN gateway",
-		Example: `  azcert vpn revoke list --gateway rg-net/vpngw --subscription $SUB
-  azcert vpn revoke list --gateway rg-net/vpngw -o json`,
+		Example: `  # A table: name and thumbprint
+  azcert vpn revoke list --gateway rg-net/vpngw --subscription $SUB
+
+  # Just the thumbprints
+  azcert vpn revoke list --gateway rg-net/vpngw -o json | jq -r '.[].thumbprint'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = cmd.Context()
@@ -210,7 +213,10 @@ func NewCmdRevokeRemove(f *cmdutil.Factory, runF func(*RevokeRemoveOptions) erro
 		Long: `Take a client certificate off the VPN gateway's list of revoked certificates,
 named by its name there or by --thumbprint: the gateway accepts it again. One
 that is not on the list is reported and exits 0.`,
-		Example: `  azcert vpn revoke remove --thumbprint 3B4E0C1F9A2B6D7E8F9012345678ABCDEF012345 --gateway rg-net/vpngw
+		Example: `  # By thumbprint: the certificate gets in again
+  azcert vpn revoke remove --thumbprint 3B4E0C1F9A2B6D7E8F9012345678ABCDEF012345 --gateway rg-net/vpngw
+
+  # By the name it was revoked under
   azcert vpn revoke remove alice-laptop --gateway rg-net/vpngw`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			th := cmd.Flags().Changed("thumbprint")

@@ -202,8 +202,11 @@ func NewCmdRootList(f *cmdutil.Factory, runF func(*RootListOptions) error) *cobr
 		Long: `List the root certificates of the VPN gateway: name, thumbprint, subject and
 expiry, read from each one's public certificate data. With -o json each also
 has its publicCertData.`,
-		Example: `  azcert vpn root list --gateway rg-net/vpngw --subscription $SUB
-  azcert vpn root list --gateway rg-net/vpngw -o json`,
+		Example: `  # A table: name, thumbprint, subject, expiry, days left
+  azcert vpn root list --gateway rg-net/vpngw --subscription $SUB
+
+  # The roots whose certificate expires within 90 days
+  azcert vpn root list --gateway rg-net/vpngw -o json | jq -r '.[] | select(.daysLeft < 90) | .name'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ctx = cmd.Context()
@@ -290,7 +293,10 @@ func NewCmdRootRemove(f *cmdutil.Factory, runF func(*RootRemoveOptions) error) *
 		Use:   "remove {<name>|--thumbprint <thumbprint>} --gateway <rg>/<name> [--yes]",
 		Short: "Remove a root certificate from a VPN gateway",
 		Long:  rootRemoveLong,
-		Example: `  azcert vpn root remove Contoso-P2S-Root --gateway rg-net/vpngw --yes
+		Example: `  # By its name on the gateway, without asking (in a script)
+  azcert vpn root remove Contoso-P2S-Root --gateway rg-net/vpngw --yes
+
+  # By the thumbprint of the root's file
   azcert vpn root remove --thumbprint $(azcert thumbprint old-root.cer) --gateway rg-net/vpngw --yes`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			th := cmd.Flags().Changed("thumbprint")

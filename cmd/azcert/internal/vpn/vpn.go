@@ -70,8 +70,13 @@ func newCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `The root certificates a VPN gateway trusts: a client certificate issued by one
 of them gets in. A gateway holds at most 20. 'azcert new --ca' makes one.`,
 		Args: cobra.NoArgs,
-		Example: `  azcert vpn root add p2s-root.cer --gateway rg-net/vpngw
+		Example: `  # Upload a root made by 'azcert new --ca'
+  azcert vpn root add p2s-root.cer --gateway rg-net/vpngw
+
+  # The roots the gateway trusts, with their expiry
   azcert vpn root list --gateway rg-net/vpngw
+
+  # The text the portal's "Public certificate data" box wants
   azcert vpn root data p2s-root.cer`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmdutil.UsageErrorf("give a subcommand: azcert vpn root add, list, remove or data")
@@ -88,7 +93,10 @@ func newCmdRevoke(f *cmdutil.Factory) *cobra.Command {
 		Long: `The client certificates a VPN gateway refuses although a trusted root issued
 them, named by their SHA-1 thumbprint.`,
 		Args: cobra.NoArgs,
-		Example: `  azcert vpn revoke add users/user-007.cer --gateway rg-net/vpngw
+		Example: `  # Shut out one client certificate
+  azcert vpn revoke add users/user-007.cer --gateway rg-net/vpngw
+
+  # The certificates the gateway refuses
   azcert vpn revoke list --gateway rg-net/vpngw`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmdutil.UsageErrorf("give a subcommand: azcert vpn revoke add, list or remove")
