@@ -11,8 +11,8 @@ import (
 	"github.com/azcert/azcert/pkg/network"
 )
 
-// net are the VPN gateway flags as their defaults leave them, with --gateway gw.
-func net(gw string) cmdutil.NetworkFlags {
+// netFlags are the VPN gateway flags as their defaults leave them, with --gateway gw.
+func netFlags(gw string) cmdutil.NetworkFlags {
 	return cmdutil.NetworkFlags{Gateway: gw, Conn: cmdutil.ConnFlags{Cloud: "public", Timeout: cmdutil.NetworkTimeout, Retries: 4}}
 }
 
@@ -23,9 +23,9 @@ var allNetWant = cmdutil.NetworkFlags{Gateway: "rg-net/vpngw", Subscription: "00
 	Conn: cmdutil.ConnFlags{Cloud: "china", Endpoint: "https://127.0.0.1:8443", CAFile: "ca.pem", Timeout: 5 * time.Minute, Retries: 2, CloudChanged: true}}
 
 func TestNewCmdRootAdd(t *testing.T) {
-	cmdtest.CheckOptions(t, NewCmdRootAdd, []string{"root.cer", "--gateway", "rg/gw"}, RootAddOptions{File: "root.cer", Net: net("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRootAdd, []string{"root.cer", "--gateway", "rg/gw"}, RootAddOptions{File: "root.cer", Net: netFlags("rg/gw")})
 	cmdtest.CheckOptions(t, NewCmdRootAdd, []string{"root.pfx", "--gateway", "rg/gw", "--name", "r1", "--in-password", "env:PW", "--allow-leaf"},
-		RootAddOptions{File: "root.pfx", Name: "r1", InPassword: "env:PW", AllowLeaf: true, Net: net("rg/gw")})
+		RootAddOptions{File: "root.pfx", Name: "r1", InPassword: "env:PW", AllowLeaf: true, Net: netFlags("rg/gw")})
 	cmdtest.CheckOptions(t, NewCmdRootAdd, append([]string{"root.cer"}, allNet...), RootAddOptions{File: "root.cer", Net: allNetWant})
 	cmdtest.Refused(t, NewCmdRootAdd, nil, "give exactly one root certificate file (got 0)")
 	cmdtest.Refused(t, NewCmdRootAdd, []string{"a.cer", "b.cer"}, "give exactly one root certificate file (got 2)")
@@ -33,14 +33,14 @@ func TestNewCmdRootAdd(t *testing.T) {
 }
 
 func TestNewCmdRootList(t *testing.T) {
-	cmdtest.CheckOptions(t, NewCmdRootList, []string{"--gateway", "rg/gw"}, RootListOptions{Net: net("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRootList, []string{"--gateway", "rg/gw"}, RootListOptions{Net: netFlags("rg/gw")})
 	cmdtest.CheckOptions(t, NewCmdRootList, allNet, RootListOptions{Net: allNetWant})
 	cmdtest.Refused(t, NewCmdRootList, []string{"extra"}, `unknown command "extra"`)
 }
 
 func TestNewCmdRootRemove(t *testing.T) {
-	cmdtest.CheckOptions(t, NewCmdRootRemove, []string{"r1", "--gateway", "rg/gw"}, RootRemoveOptions{Name: "r1", Net: net("rg/gw")})
-	cmdtest.CheckOptions(t, NewCmdRootRemove, []string{"-y", "--thumbprint", "ab:cd", "--gateway", "rg/gw"}, RootRemoveOptions{Thumbprint: "ab:cd", Yes: true, Net: net("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRootRemove, []string{"r1", "--gateway", "rg/gw"}, RootRemoveOptions{Name: "r1", Net: netFlags("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRootRemove, []string{"-y", "--thumbprint", "ab:cd", "--gateway", "rg/gw"}, RootRemoveOptions{Thumbprint: "ab:cd", Yes: true, Net: netFlags("rg/gw")})
 	cmdtest.CheckOptions(t, NewCmdRootRemove, append([]string{"r1", "--yes"}, allNet...), RootRemoveOptions{Name: "r1", Yes: true, Net: allNetWant})
 	cmdtest.Refused(t, NewCmdRootRemove, nil, "give the root's name or --thumbprint")
 	cmdtest.Refused(t, NewCmdRootRemove, []string{"r1", "--thumbprint", "AB"}, "not both")
@@ -56,8 +56,8 @@ func TestNewCmdRootData(t *testing.T) {
 }
 
 func TestNewCmdRevokeAdd(t *testing.T) {
-	cmdtest.CheckOptions(t, NewCmdRevokeAdd, []string{"alice.cer", "--gateway", "rg/gw"}, RevokeAddOptions{File: "alice.cer", Net: net("rg/gw")})
-	cmdtest.CheckOptions(t, NewCmdRevokeAdd, []string{"--thumbprint", "AB", "--name", "alice", "--gateway", "rg/gw"}, RevokeAddOptions{Thumbprint: "AB", Name: "alice", Net: net("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRevokeAdd, []string{"alice.cer", "--gateway", "rg/gw"}, RevokeAddOptions{File: "alice.cer", Net: netFlags("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRevokeAdd, []string{"--thumbprint", "AB", "--name", "alice", "--gateway", "rg/gw"}, RevokeAddOptions{Thumbprint: "AB", Name: "alice", Net: netFlags("rg/gw")})
 	cmdtest.CheckOptions(t, NewCmdRevokeAdd, append([]string{"alice.pfx", "--in-password", "env:PW"}, allNet...), RevokeAddOptions{File: "alice.pfx", InPassword: "env:PW", Net: allNetWant})
 	cmdtest.Refused(t, NewCmdRevokeAdd, nil, "give the client certificate's file or --thumbprint")
 	cmdtest.Refused(t, NewCmdRevokeAdd, []string{"alice.cer", "--thumbprint", "AB"}, "not both")
@@ -65,14 +65,14 @@ func TestNewCmdRevokeAdd(t *testing.T) {
 }
 
 func TestNewCmdRevokeList(t *testing.T) {
-	cmdtest.CheckOptions(t, NewCmdRevokeList, []string{"--gateway", "rg/gw"}, RevokeListOptions{Net: net("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRevokeList, []string{"--gateway", "rg/gw"}, RevokeListOptions{Net: netFlags("rg/gw")})
 	cmdtest.CheckOptions(t, NewCmdRevokeList, allNet, RevokeListOptions{Net: allNetWant})
 	cmdtest.Refused(t, NewCmdRevokeList, []string{"x"}, `unknown command "x"`)
 }
 
 func TestNewCmdRevokeRemove(t *testing.T) {
-	cmdtest.CheckOptions(t, NewCmdRevokeRemove, []string{"alice", "--gateway", "rg/gw"}, RevokeRemoveOptions{Name: "alice", Net: net("rg/gw")})
-	cmdtest.CheckOptions(t, NewCmdRevokeRemove, []string{"--thumbprint", "AB", "--gateway", "rg/gw"}, RevokeRemoveOptions{Thumbprint: "AB", Net: net("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRevokeRemove, []string{"alice", "--gateway", "rg/gw"}, RevokeRemoveOptions{Name: "alice", Net: netFlags("rg/gw")})
+	cmdtest.CheckOptions(t, NewCmdRevokeRemove, []string{"--thumbprint", "AB", "--gateway", "rg/gw"}, RevokeRemoveOptions{Thumbprint: "AB", Net: netFlags("rg/gw")})
 	cmdtest.CheckOptions(t, NewCmdRevokeRemove, append([]string{"alice"}, allNet...), RevokeRemoveOptions{Name: "alice", Net: allNetWant})
 	cmdtest.Refused(t, NewCmdRevokeRemove, nil, "give the revoked certificate's name or --thumbprint")
 	cmdtest.Refused(t, NewCmdRevokeRemove, []string{"a", "--thumbprint", "AB"}, "not both")
