@@ -112,7 +112,7 @@ func rootOf(r network.RootCertificate, now time.Time) rootResult {
 // gateway afterwards.
 type changeResult struct {
 	Name              string     `json:"name"`
-	Thumbprint        string     `json:"thumbprint"`
+	Thumbprint        string     `json:"thumbprint,omitempty"`
 	Subject           string     `json:"subject,omitempty"`
 	NotAfter          *time.Time `json:"notAfter,omitempty"`
 	Status            string     `json:"status"`
@@ -124,6 +124,8 @@ type changeResult struct {
 	Conflicts         int        `json:"conflicts"`
 }
 
+// changeOf is the result of a change to sess's gateway, about the item
+// with the thumbprint given.
 func changeOf(sess *cmdutil.NetworkSession, res *network.Result, thumbprint string) changeResult {
 	c := changeResult{Name: res.Name, Thumbprint: thumbprint, Status: res.Status, Changed: res.Changed,
 		Gateway: gatewayName(sess), ProvisioningState: provisioning(res.Gateway), Conflicts: res.Conflicts}
