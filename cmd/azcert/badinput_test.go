@@ -240,6 +240,22 @@ func badCases() []badCase {
 		{name: "apim list wrong token", net: true, sent: 1, args: []string{"apim", "list", "--resource-group", "rg-api", "--service", "contoso-apim", "--access-token", "pass:not-the-token", "--retries", "0"}, code: 5, stderr: "401"},
 		{name: "apim delete without --yes", net: true, args: []string{"apim", "delete", "some-id", "--resource-group", "rg-api", "--service", "contoso-apim"}, code: 2, stderr: "give --yes"},
 
+		// vpn (refused before anything is written; a read where the gateway must be seen).
+		{name: "vpn without a subcommand", args: []string{"vpn"}, code: 2, stderr: "give a subcommand"},
+		{name: "vpn root add without --gateway", net: true, args: []string{"vpn", "root", "add", "@site.cer", "--allow-leaf"}, code: 2, stderr: "--gateway is required"},
+		{name: "vpn root add bad --gateway", net: true, args: []string{"vpn", "root", "add", "@site.cer", "--allow-leaf", "--gateway", "rg-net"}, code: 2, stderr: "is not RESOURCE-GROUP/NAME"},
+		{name: "vpn root add a leaf", net: true, args: []string{"vpn", "root", "add", "@site.cer", "--gateway", "rg-net/vpngw"}, code: 3, stderr: "is not a certificate authority"},
+		{name: "vpn root add truncated", net: true, args: []string{"vpn", "root", "add", "@truncated.cer", "--gateway", "rg-net/vpngw"}, code: 3, stderr: "truncated.cer"},
+		{name: "vpn root add random bytes", net: true, args: []string{"vpn", "root", "add", "@random.bin", "--gateway", "rg-net/vpngw"}, code: 3, stderr: "random.bin"},
+		{name: "vpn root add weak key", net: true, args: []string{"vpn", "root", "add", "@weak1024.cer", "--allow-leaf", "--gateway", "rg-net/vpngw"}, code: 3, stderr: "at least 2048 bits"},
+		{name: "vpn root add bad --name", net: true, args: []string{"vpn", "root", "add", "@site.cer", "--allow-leaf", "--gateway", "rg-net/vpngw", "--name", "a/b"}, code: 2, stderr: "--name"},
+		{name: "vpn root add unknown gateway", net: true, sent: 1, args: []string{"vpn", "root", "add", "@site.cer", "--allow-leaf", "--gateway", "rg-net/nope", "--retries", "0"}, code: 5, stderr: "ResourceNotFound"},
+		{name: "vpn root data of 50 MB", args: []string{"vpn", "root", "data", "@big50.bin"}, code: 3, stderr: "big50.bin"},
+		{name: "vpn root remove without --yes", net: true, args: []string{"vpn", "root", "remove", "r1", "--gateway", "rg-net/vpngw"}, code: 2, stderr: "give --yes"},
+		{name: "vpn root remove name and thumbprint", net: true, args: []string{"vpn", "root", "remove", "r1", "--thumbprint", goodThumb, "--gateway", "rg-net/vpngw", "--yes"}, code: 2, stderr: "not both"},
+		{name: "vpn revoke add bad thumbprint", net: true, args: []string{"vpn", "revoke", "add", "--thumbprint", "\"/><x", "--gateway", "rg-net/vpngw"}, code: 2, stderr: "--thumbprint"},
+		{name: "vpn revoke remove wrong token", net: true, sent: 1, args: []string{"vpn", "revoke", "remove", "--thumbprint", goodThumb, "--gateway", "rg-net/vpngw", "--access-token", "pass:not-the-token", "--retries", "0"}, code: 5, stderr: "401"},
+
 		// emulator (each refused before it listens).
 		{name: "emulator corrupt state file", args: []string{"emulator", "--listen", "127.0.0.1:0", "--state", "state.json"}, setup: copyFixture("state-corrupt.json", "state.json"), code: 3, stderr: "state file state.json"},
 		{name: "emulator no limit", args: []string{"emulator", "--listen", "127.0.0.1:0", "--max-management-certs", "0"}, code: 2, stderr: "--max-management-certs"},

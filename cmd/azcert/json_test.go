@@ -72,6 +72,7 @@ func TestJSONStyle(t *testing.T) {
 	site, sitePFX, mgmtCer := fx.path("site.cer"), fx.path("site.pfx"), fx.path("mgmt.cer")
 	pw := []string{"--in-password", "env:RELPW"}
 	apim := []string{"--resource-group", "rg-api", "--service", "contoso-apim"}
+	vpn := []string{"--gateway", "rg-net/vpngw"}
 
 	type jsonRun struct {
 		cmd  string // the command path, as leafCommands names it
@@ -111,6 +112,16 @@ func TestJSONStyle(t *testing.T) {
 		{cmd: "keyvault recover", args: []string{"contoso-net"}},
 		{cmd: "keyvault delete", args: []string{"contoso-net", "--purge", "--yes"}},
 		{cmd: "keyvault delete", args: []string{"contoso-net", "--yes"}}, // not present
+		{cmd: "new", args: []string{"--ca", "JSON Root", "--name", "jroot", "--password", "env:RELPW"}},
+		{cmd: "vpn root data", args: []string{"jroot.cer"}},
+		{cmd: "vpn root add", args: append([]string{"jroot.cer"}, vpn...)},
+		{cmd: "vpn root add", args: append([]string{"jroot.pfx"}, append(pw, vpn...)...)}, // already present
+		{cmd: "vpn root list", args: vpn, array: true},
+		{cmd: "vpn root remove", args: append([]string{"JSON-Root", "--yes"}, vpn...)},
+		{cmd: "vpn root remove", args: append([]string{"JSON-Root", "--yes"}, vpn...)}, // not present
+		{cmd: "vpn revoke add", args: append([]string{site}, vpn...)},
+		{cmd: "vpn revoke list", args: vpn, array: true},
+		{cmd: "vpn revoke remove", args: append([]string{"--thumbprint", mustThumb(t, site)}, vpn...)},
 	}
 	ran := map[string]bool{}
 	check := func(t *testing.T, rn jsonRun, stdout string) {

@@ -29,6 +29,7 @@ import (
 	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/emulator/emulatortest"
 	"github.com/azcert/azcert/pkg/mgmtclient"
+	"github.com/azcert/azcert/pkg/network"
 )
 
 // This file holds what the reliability tests (bad inputs, faults, file
@@ -349,6 +350,7 @@ func startRelEmulator(t *testing.T, fx *relFixtures, edit func(*azure.Config)) *
 	cfg := azure.Config{
 		Trust: []*x509.Certificate{fx.mgmtCert}, Services: []string{"web"},
 		APIMServices: []string{"rg-api/contoso-apim"},
+		VPNGateways:  []string{"rg-net/vpngw"},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -406,6 +408,7 @@ func invoke(t *testing.T, args []string, stdin io.Reader, env map[string]string,
 	f.Now = time.Now
 	f.MgmtOptions = fastRetries
 	f.APIMOptions = func(o *apimclient.Options) { o.RetryDelay = time.Millisecond }
+	f.NetworkOptions = func(o *network.Options) { o.RetryDelay, o.PollInterval = time.Millisecond, 10*time.Millisecond }
 	if edit != nil {
 		edit(f)
 	}

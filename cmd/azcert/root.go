@@ -24,6 +24,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/emulatorcmd"
 	"github.com/azcert/azcert/cmd/azcert/internal/keyvault"
 	"github.com/azcert/azcert/cmd/azcert/internal/policy"
+	"github.com/azcert/azcert/cmd/azcert/internal/vpn"
 	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
@@ -277,6 +278,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		certs.NewCmdCheck(f, nil),
 		policy.NewCmdGroup(f),
 		cscfgcmd.NewCmdGroup(f),
+		vpn.NewCmdGroup(f),
 		asm.NewCmdRotate(f, nil),
 		apim.NewCmdGroup(f),
 		keyvault.NewCmdGroup(f),

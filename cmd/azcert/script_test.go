@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -106,6 +108,10 @@ func TestScripts(t *testing.T) {
 			"emuconns":        cmdEmuConns,
 			"apimcerts":       cmdAPIMCerts,
 			"apimuse":         cmdAPIMUse,
+			"vpnroots":        cmdVPNRoots,
+			"vpnrevoked":      cmdVPNRevoked,
+			"vpnfill":         cmdVPNFill,
+			"vpnnop2s":        cmdVPNNoP2S,
 			"emustop":         cmdEmuStop,
 			"freeport":        cmdFreePort,
 			"waitport":        cmdWaitPort,
@@ -432,6 +438,12 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 			n, err := strconv.Atoi(args[i+1])
 			ts.Check(err)
 			cfg.MaxManagementCerts = n
+		case "--vpn-gateway":
+			cfg.VPNGateways = append(cfg.VPNGateways, args[i+1])
+		case "--operation-delay":
+			d, err := time.ParseDuration(args[i+1])
+			ts.Check(err)
+			cfg.OperationDelay = d
 		default:
 			ts.Fatalf("emulator: unknown flag %s", args[i])
 		}
@@ -492,6 +504,77 @@ func cmdAPIMUse(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	rg, svc, _ := strings.Cut(args[0], "/")
 	ts.Check(scriptEmulator(ts).APIM.UseCertificate(rg, svc, args[1], args[2]))
+}
+
+// vpnroots N RG/NAME asserts how many root certificates the emulator's
+// VPN gateway holds; vpnrevoked N RG/NAME, how many revoked ones.
+func cmdVPNRoots(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: vpnroots N RG/NAME")
+	}
+	rg, name, _ := strings.Cut(args[1], "/")
+	vpnCount(ts, neg, args[0], "root", scriptEmulator(ts).Network.Roots(rg, name))
+}
+
+func cmdVPNRevoked(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: vpnrevoked N RG/NAME")
+	}
+	rg, name, _ := strings.Cut(args[1], "/")
+	vpnCount(ts, neg, args[0], "revoked", scriptEmulator(ts).Network.Revoked(rg, name))
+}
+
+// vpnfill N RG/NAME adds N root certificates to the emulator's gateway
+// behind azcert's back (as the portal would), each a fresh ECDSA CA
+// certificate made here with crypto/x509, named filler-1 to filler-N.
+func cmdVPNFill(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: vpnfill N RG/NAME")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	rg, name, _ := strings.Cut(args[1], "/")
+	var roots []any
+	for i := 1; i <= n; i++ {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		ts.Check(err)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(int64(i)), Subject: pkix.Name{CommonName: fmt.Sprintf("Filler Root %d", i)},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		ts.Check(err)
+		roots = append(roots, map[string]any{"name": fmt.Sprintf("filler-%d", i),
+			"properties": map[string]any{"publicCertData": base64.StdEncoding.EncodeToString(der)}})
+	}
+	ts.Check(scriptEmulator(ts).Network.Update(rg, name, func(doc map[string]any) error {
+		cfg := doc["properties"].(map[string]any)["vpnClientConfiguration"].(map[string]any)
+		have, _ := cfg["vpnClientRootCertificates"].([]any)
+		cfg["vpnClientRootCertificates"] = append(have, roots...)
+		return nil
+	}))
+}
+
+// vpnnop2s RG/NAME removes the point-to-site configuration of the
+// emulator's gateway, as a gateway made for site-to-site has none.
+func cmdVPNNoP2S(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: vpnnop2s RG/NAME")
+	}
+	rg, name, _ := strings.Cut(args[0], "/")
+	ts.Check(scriptEmulator(ts).Network.Update(rg, name, func(doc map[string]any) error {
+		delete(doc["properties"].(map[string]any), "vpnClientConfiguration")
+		return nil
+	}))
+}
+
+func vpnCount(ts *testscript.TestScript, neg bool, n, what string, got []string) {
+	want, err := strconv.Atoi(n)
+	ts.Check(err)
+	if (len(got) == want) == neg {
+		ts.Fatalf("the gateway holds %d %s certificates %v, want %d", len(got), what, got, want)
+	}
 }
 
 // emucerts N [SERVICE] asserts how many management certificates (or

@@ -103,6 +103,12 @@ func TestNoSecretInOutput(t *testing.T) {
 		{args: []string{"keyvault", "import", sitePFX, "--in-password", "env:RELPW", "--access-token", "pass:" + wrong, "--retries", "0", "--debug"}},
 		{args: []string{"keyvault", "show", "contoso-net", "--debug", "-o", "json"}},
 		{args: []string{"keyvault", "delete", "contoso-net", "--purge", "--yes", "--debug"}},
+		{args: []string{"vpn", "root", "add", sitePFX, "--allow-leaf", "--in-password", "env:RELPW", "--gateway", "rg-net/vpngw", "--debug"}},
+		{args: []string{"vpn", "root", "add", sitePFX, "--allow-leaf", "--in-password", "pass:" + wrong, "--gateway", "rg-net/vpngw", "--debug"}},
+		{args: []string{"vpn", "root", "data", sitePFX, "--allow-leaf", "--in-password", "env:RELPW", "-o", "json"}},
+		{args: []string{"vpn", "root", "list", "--gateway", "rg-net/vpngw", "--debug", "-o", "json"}},
+		{args: []string{"vpn", "root", "list", "--gateway", "rg-net/vpngw", "--access-token", "pass:" + wrong, "--retries", "0", "--debug"}},
+		{args: []string{"vpn", "revoke", "add", sitePFX, "--in-password", "env:RELPW", "--gateway", "rg-net/vpngw", "--debug"}},
 		{args: []string{"version", "--debug"}},
 	}
 	// Positive control: the detector sees the key where azcert is asked to
@@ -215,6 +221,10 @@ func TestBareValueNeverEchoed(t *testing.T) {
 		{"password", []string{"rotate", "contoso.net", "--service", "web", "--cscfg", "svc.cscfg", "--name", "SSL", "--file-name", "rot"}, ", generate, none)"},
 		{"auth-password", []string{"rotate", "contoso.net", "--service", "web", "--cscfg", "svc.cscfg", "--name", "SSL", "--file-name", "rot", "--password", "env:RELPW"}, ")"},
 		{"access-token", append([]string{"apim", "list"}, apim...), ")"},
+		{"in-password", []string{"vpn", "root", "add", sitePFX, "--allow-leaf", "--gateway", "rg-net/vpngw"}, ")"},
+		{"in-password", []string{"vpn", "root", "data", sitePFX, "--allow-leaf"}, ")"},
+		{"in-password", []string{"vpn", "revoke", "add", sitePFX, "--gateway", "rg-net/vpngw"}, ")"},
+		{"access-token", []string{"vpn", "root", "list", "--gateway", "rg-net/vpngw"}, ")"},
 	}
 	const secret = "Qv7Xz9Wk3Jp"
 	values := []string{secret, "Qv7X:z9Wk3Jp", "fd:" + secret}

@@ -9,6 +9,7 @@ import (
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
+	"github.com/azcert/azcert/pkg/network"
 )
 
 func TestExitCode(t *testing.T) {
@@ -40,6 +41,13 @@ func TestExitCode(t *testing.T) {
 		{"operation failed", &mgmtclient.OperationError{}, 5},
 		{"no credential", &CredentialError{Err: errors.New("no token")}, 5},
 		{"no azure credential", &azhttp.CredentialError{Err: errors.New("no token")}, 5},
+		{"vpn operation failed", fmt.Errorf("adding: %w", &network.OperationError{Status: "Failed"}), 5},
+		{"vpn root limit", &network.LimitError{Gateway: "rg/gw", Max: 20}, 5},
+		{"vpn name in use", &network.NameInUseError{Kind: "root certificate", Name: "r"}, 5},
+		{"vpn no point-to-site", fmt.Errorf("adding: %w", network.ErrNoPointToSite), 5},
+		{"vpn conflicts", &network.ConflictError{Tries: 6, Err: &azhttp.Error{StatusCode: 412}}, 5},
+		{"vpn conflicts, last answer lost", &network.ConflictError{Tries: 6, Err: &azhttp.UnavailableError{Err: errors.New("reset")}}, 5},
+		{"vpn hint keeps code", WithHint(&network.LimitError{Gateway: "rg/gw", Max: 20}, "remove one"), 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

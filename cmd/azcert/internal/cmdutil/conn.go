@@ -10,6 +10,7 @@ import (
 	"github.com/azcert/azcert/pkg/graph"
 	"github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
+	"github.com/azcert/azcert/pkg/network"
 )
 
 // ConnFlags are the connection flags every Azure command has, whichever
@@ -149,5 +150,40 @@ func AddEntraFlags(cmd *cobra.Command, o *EntraFlags, passwordSyntax string) {
 type GraphSession struct {
 	Client *graph.Client
 	// Where names Graph in messages: "Microsoft Graph https://graph.microsoft.com".
+	Where string
+}
+
+// NetworkFlags are the flags of the VPN gateway commands.
+type NetworkFlags struct {
+	Conn         ConnFlags
+	Subscription string
+	// Gateway is --gateway: RG/NAME, or the gateway's ARM resource id.
+	Gateway     string
+	AccessToken string
+}
+
+// AddNetworkFlags adds the VPN gateway connection flags and --gateway.
+func AddNetworkFlags(cmd *cobra.Command, o *NetworkFlags, passwordSyntax string) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.Gateway, "gateway", "", "the VPN gateway: RESOURCE-GROUP/NAME, or its resource id /subscriptions/.../virtualNetworkGateways/NAME")
+	fl.StringVar(&o.Subscription, "subscription", "", "subscription ID (also AZCERT_SUBSCRIPTION, or the one in --gateway's resource id)")
+	fl.StringVar(&o.AccessToken, "access-token", "", "bearer token source ("+passwordSyntax+"); without it the Azure credential chain is used (environment, workload identity, managed identity, Azure CLI, Azure Developer CLI)")
+	AddConnFlags(cmd, &o.Conn, "arm-endpoint", "Azure Resource Manager URL (overrides --cloud; e.g. the emulator's URL)",
+		"overall time limit, retries and waiting for the gateway's update included", "retries after a network error, throttling (429) or a 5xx answer")
+	// A gateway's update takes minutes, sometimes tens of them.
+	o.Conn.Timeout = NetworkTimeout
+	fl.Lookup("timeout").DefValue = NetworkTimeout.String()
+}
+
+// NetworkTimeout is the default --timeout of the VPN gateway commands.
+const NetworkTimeout = 30 * time.Minute
+
+// NetworkSession is a connected VPN gateway client and the gateway the
+// command works on.
+type NetworkSession struct {
+	Client        *network.Client
+	ResourceGroup string
+	Name          string
+	// Where names the gateway in messages: "VPN gateway rg/name".
 	Where string
 }

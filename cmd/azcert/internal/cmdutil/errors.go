@@ -13,6 +13,7 @@ import (
 	"github.com/azcert/azcert/pkg/certgen"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
+	"github.com/azcert/azcert/pkg/network"
 )
 
 // Exit codes, as documented in `azcert help exit-codes`.
@@ -96,6 +97,9 @@ func ExitCode(err error) int {
 		noCred   *CredentialError
 		azCred   *azhttp.CredentialError
 	)
+	if vpnRefused(err) {
+		return ExitAzure
+	}
 	switch {
 	case errors.As(err, &azureOff):
 		return ExitAzureUnreachable
@@ -121,6 +125,23 @@ func ExitCode(err error) int {
 		return ExitBadInput
 	}
 	return ExitFailure
+}
+
+// vpnRefused reports the errors of a VPN gateway's change that mean the
+// gateway cannot take it (exit 5, as Azure's own refusal would be): its
+// update operation failed, it holds network.MaxRoots roots already (azcert
+// says so before writing, with the documented limit, rather than sending a
+// change Azure refuses), a name is taken, it has no point-to-site
+// configuration, or others kept changing it through every retry.
+func vpnRefused(err error) bool {
+	var (
+		op       *network.OperationError
+		limit    *network.LimitError
+		name     *network.NameInUseError
+		conflict *network.ConflictError
+	)
+	return errors.As(err, &op) || errors.As(err, &limit) || errors.As(err, &name) ||
+		errors.As(err, &conflict) || errors.Is(err, network.ErrNoPointToSite)
 }
 
 // PrintError writes the one error line, and a hint line where there is one.

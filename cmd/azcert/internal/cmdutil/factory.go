@@ -10,6 +10,7 @@ import (
 	"github.com/azcert/azcert/pkg/graph"
 	"github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
+	"github.com/azcert/azcert/pkg/network"
 )
 
 // Factory is what commands get from the outside world: the streams, the
@@ -64,6 +65,13 @@ type Factory struct {
 	// the token endpoint.
 	GraphOptions  func(*graph.Options)
 	SignInOptions func(*entra.SignInOptions)
+
+	// Network connects to the VPN gateways of a subscription through Azure
+	// Resource Manager (Microsoft.Network). It sends nothing.
+	Network func(ctx context.Context, o *NetworkFlags) (*NetworkSession, error)
+	// NetworkOptions, if set, adjusts the VPN gateway client's options
+	// before it is built (tests shorten retry and poll delays with it).
+	NetworkOptions func(*network.Options)
 }
 
 // Setting reads an AZCERT_* variable that stands in for a flag. One set to

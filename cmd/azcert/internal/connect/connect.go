@@ -27,6 +27,7 @@ import (
 	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/keyvault"
 	"github.com/azcert/azcert/pkg/mgmtclient"
+	"github.com/azcert/azcert/pkg/network"
 )
 
 // Install sets those of f's client constructors that are not set (a test
@@ -45,6 +46,11 @@ func Install(f *cmdutil.Factory) {
 	if f.KeyVault == nil {
 		f.KeyVault = func(ctx context.Context, o *cmdutil.KeyVaultFlags) (*cmdutil.KeyVaultSession, error) {
 			return KeyVault(ctx, f, o)
+		}
+	}
+	if f.Network == nil {
+		f.Network = func(ctx context.Context, o *cmdutil.NetworkFlags) (*cmdutil.NetworkSession, error) {
+			return Network(ctx, f, o)
 		}
 	}
 }
@@ -282,6 +288,60 @@ func KeyVault(ctx context.Context, f *cmdutil.Factory, o *cmdutil.KeyVaultFlags)
 		return nil, &cmdutil.UsageError{Err: err}
 	}
 	return &cmdutil.KeyVaultSession{Client: c, Where: "vault " + c.VaultURL()}, nil
+}
+
+// Network validates the VPN gateway flags (--gateway, the subscription,
+// which a resource id may give), finds a token credential and builds the
+// client.
+func Network(ctx context.Context, f *cmdutil.Factory, o *cmdutil.NetworkFlags) (*cmdutil.NetworkSession, error) {
+	if o.Gateway == "" {
+		return nil, cmdutil.UsageErrorf("--gateway is required: RESOURCE-GROUP/NAME or the gateway's resource id")
+	}
+	sub, rg, name, err := network.ParseGatewayRef(o.Gateway)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: fmt.Errorf("--gateway: %w", err)}
+	}
+	switch {
+	case sub != "" && o.Subscription != "" && !strings.EqualFold(sub, o.Subscription):
+		return nil, cmdutil.UsageErrorf("--gateway names subscription %s and --subscription (or AZCERT_SUBSCRIPTION) %s; give one", sub, o.Subscription)
+	case sub == "":
+		sub = o.Subscription
+	}
+	if sub == "" {
+		return nil, cmdutil.UsageErrorf("no subscription: give --subscription ID, set AZCERT_SUBSCRIPTION, or give --gateway as a resource id")
+	}
+	if !azhttp.ValidSubscription(sub) {
+		return nil, cmdutil.UsageErrorf("subscription %q is not a subscription ID (a GUID)", sub)
+	}
+	if err := checkConn(&o.Conn); err != nil {
+		return nil, err
+	}
+	endpoint := o.Conn.Endpoint
+	if endpoint == "" {
+		u, err := network.EndpointFor(o.Conn.Cloud)
+		if err != nil {
+			return nil, &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
+		}
+		endpoint = u
+	}
+	cred, err := tokenCredential(f, o.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := bearerClient(f, &o.Conn)
+	if err != nil {
+		return nil, err
+	}
+	opts := network.Options{Endpoint: endpoint, Credential: cred, Transport: hc, Subscription: sub, MaxRetries: maxRetries(&o.Conn)}
+	opts.OnRetry, opts.Trace = RetryNote(f), trace(f)
+	if f.NetworkOptions != nil {
+		f.NetworkOptions(&opts)
+	}
+	c, err := network.New(opts)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: err}
+	}
+	return &cmdutil.NetworkSession{Client: c, ResourceGroup: rg, Name: name, Where: fmt.Sprintf("VPN gateway %s/%s", rg, name)}, nil
 }
 
 // bearerClient is the HTTP client of a service that takes bearer tokens:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/pkg/network"
 )
 
 func testFactory(env map[string]string) *cmdutil.Factory {
@@ -107,5 +108,51 @@ func TestRetryNote(t *testing.T) {
 	f.Debug = true
 	if RetryNote(f) == nil {
 		t.Error("no note with --debug")
+	}
+}
+
+// Network checks --gateway and the subscription before anything else, one
+// usage error each, takes the subscription from a resource id, and applies
+// the Factory's NetworkOptions.
+func TestNetwork(t *testing.T) {
+	const sub = "8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36"
+	const id = "/subscriptions/" + sub + "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkGateways/vpngw"
+	env := map[string]string{"AZCERT_ACCESS_TOKEN": "tok"}
+	for _, tc := range []struct {
+		name, gateway, sub, want string
+	}{
+		{"no gateway", "", sub, "--gateway is required"},
+		{"no slash", "vpngw", sub, `--gateway: "vpngw" is not RESOURCE-GROUP/NAME`},
+		{"bad name", "rg-net/-x", sub, `--gateway: VPN gateway "-x" is not a valid name`},
+		{"not a gateway id", "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vn", "", "is not the resource id of a VPN gateway"},
+		{"no subscription", "rg-net/vpngw", "", "no subscription"},
+		{"bad subscription", "rg-net/vpngw", "nope", `subscription "nope" is not a subscription ID`},
+		{"two subscriptions", id, "11111111-2222-3333-4444-555555555555", "give one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &cmdutil.NetworkFlags{Conn: conn(), Gateway: tc.gateway, Subscription: tc.sub}
+			_, err := Network(context.Background(), testFactory(env), o)
+			var u *cmdutil.UsageError
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &u) {
+				t.Fatalf("Network = %v; want a usage error with %q", err, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, gateway, sub string }{
+		{"short form", "rg-net/vpngw", sub},
+		{"resource id", id, ""},
+		{"resource id and the same subscription", id, strings.ToUpper(sub)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := testFactory(env)
+			hooked := false
+			f.NetworkOptions = func(o *network.Options) { hooked = o.Subscription != "" && o.Endpoint == "https://127.0.0.1:1" }
+			o := &cmdutil.NetworkFlags{Conn: conn(), Gateway: tc.gateway, Subscription: tc.sub}
+			o.Conn.Endpoint = "https://127.0.0.1:1"
+			s, err := Network(context.Background(), f, o)
+			if err != nil || s.Client == nil || s.ResourceGroup != "rg-net" || s.Name != "vpngw" || s.Where != "VPN gateway rg-net/vpngw" || !hooked {
+				t.Fatalf("Network = %+v, %v (hook called: %v)", s, err, hooked)
+			}
+		})
 	}
 }
