@@ -22,6 +22,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
 	"github.com/azcert/azcert/cmd/azcert/internal/emulatorcmd"
+	"github.com/azcert/azcert/cmd/azcert/internal/entra"
 	"github.com/azcert/azcert/cmd/azcert/internal/keyvault"
 	"github.com/azcert/azcert/cmd/azcert/internal/policy"
 	"github.com/azcert/azcert/pkg/azhttp"
@@ -280,6 +281,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		asm.NewCmdRotate(f, nil),
 		apim.NewCmdGroup(f),
 		keyvault.NewCmdGroup(f),
+		entra.NewCmdGroup(f),
 		newGenDocsCmd(f),
 		asm.NewCmdUpload(f, nil),
 		asm.NewCmdList(f, nil),
@@ -296,11 +298,11 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 
 // unboundFlags are never filled from the environment or the config file:
 // AZCERT_PASSWORD, AZCERT_IN_PASSWORD, AZCERT_ISSUER_PASSWORD and
-// AZCERT_AUTH_PASSWORD hold
+// AZCERT_AUTH_PASSWORD (and AZCERT_PROOF_PASSWORD) hold
 // passwords themselves, not sources, and a config file is no place for a
 // password.
 var unboundFlags = map[string]bool{
-	"password": true, "in-password": true, "issuer-password": true, "auth-password": true, "access-token": true, "config": true, "help": true, "version": true,
+	"password": true, "in-password": true, "issuer-password": true, "auth-password": true, "proof-password": true, "access-token": true, "config": true, "help": true, "version": true,
 }
 
 // maxConfigSize bounds the config file: a few lines of settings.

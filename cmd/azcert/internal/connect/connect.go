@@ -47,6 +47,7 @@ func Install(f *cmdutil.Factory) {
 			return KeyVault(ctx, f, o)
 		}
 	}
+	installEntra(f)
 }
 
 // checkConn validates the flags every connection has.
