@@ -28,6 +28,8 @@ import (
 	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/emulator/emulatortest"
+	"github.com/azcert/azcert/pkg/entra"
+	"github.com/azcert/azcert/pkg/graph"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 )
 
@@ -349,6 +351,7 @@ func startRelEmulator(t *testing.T, fx *relFixtures, edit func(*azure.Config)) *
 	cfg := azure.Config{
 		Trust: []*x509.Certificate{fx.mgmtCert}, Services: []string{"web"},
 		APIMServices: []string{"rg-api/contoso-apim"},
+		EntraApps:    []string{"ci-deploy"},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -366,15 +369,16 @@ func emulatorEnv(t *testing.T, fx *relFixtures, srv *azure.Emulator) map[string]
 		t.Fatal(err)
 	}
 	return map[string]string{
-		"AZCERT_ENDPOINT":      srv.URL,
-		"AZCERT_CA_FILE":       ca,
-		"AZCERT_SUBSCRIPTION":  srv.Subscription,
-		"AZCERT_AUTH_CERT":     fx.path("mgmt.pfx"),
-		"AZCERT_AUTH_PASSWORD": relPassword,
-		"AZCERT_ARM_ENDPOINT":  srv.URL,
-		"AZCERT_ACCESS_TOKEN":  srv.APIM.Token(),
-		"AZCERT_VAULT":         srv.URL,
-		"RELPW":                relPassword,
+		"AZCERT_ENDPOINT":       srv.URL,
+		"AZCERT_CA_FILE":        ca,
+		"AZCERT_SUBSCRIPTION":   srv.Subscription,
+		"AZCERT_AUTH_CERT":      fx.path("mgmt.pfx"),
+		"AZCERT_AUTH_PASSWORD":  relPassword,
+		"AZCERT_ARM_ENDPOINT":   srv.URL,
+		"AZCERT_ACCESS_TOKEN":   srv.APIM.Token(),
+		"AZCERT_VAULT":          srv.URL,
+		"AZCERT_GRAPH_ENDPOINT": srv.URL,
+		"RELPW":                 relPassword,
 	}
 }
 
@@ -406,6 +410,8 @@ func invoke(t *testing.T, args []string, stdin io.Reader, env map[string]string,
 	f.Now = time.Now
 	f.MgmtOptions = fastRetries
 	f.APIMOptions = func(o *apimclient.Options) { o.RetryDelay = time.Millisecond }
+	f.GraphOptions = func(o *graph.Options) { o.RetryDelay = time.Millisecond }
+	f.SignInOptions = func(o *entra.SignInOptions) { o.RetryDelay = time.Millisecond }
 	if edit != nil {
 		edit(f)
 	}

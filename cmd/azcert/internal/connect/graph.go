@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
@@ -25,14 +26,15 @@ func installEntra(f *cmdutil.Factory) {
 	}
 }
 
-// GraphEndpoint is --graph-endpoint, else the Graph of --cloud.
+// GraphEndpoint is --graph-endpoint, else the Graph of --cloud. An
+// unknown --cloud is refused either way.
 func GraphEndpoint(o *cmdutil.ConnFlags) (string, error) {
-	if o.Endpoint != "" {
-		return strings.TrimRight(o.Endpoint, "/"), nil
-	}
 	u, err := graph.EndpointFor(o.Cloud)
 	if err != nil {
 		return "", &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
+	}
+	if o.Endpoint != "" {
+		return strings.TrimRight(o.Endpoint, "/"), nil
 	}
 	return u, nil
 }
@@ -77,12 +79,16 @@ func Graph(ctx context.Context, f *cmdutil.Factory, o *cmdutil.EntraFlags) (*cmd
 // SignInAuthority is the authority of a sign-in: conn.Endpoint
 // (--authority), else the one of --cloud.
 func SignInAuthority(conn *cmdutil.ConnFlags) (string, error) {
-	if conn.Endpoint != "" {
-		return strings.TrimRight(conn.Endpoint, "/"), nil
-	}
 	a, err := entra.AuthorityFor(conn.Cloud)
 	if err != nil {
 		return "", &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
+	}
+	if conn.Endpoint != "" {
+		u, err := url.Parse(conn.Endpoint)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return "", cmdutil.UsageErrorf("--authority %q: want an https:// URL, e.g. https://login.microsoftonline.com", conn.Endpoint)
+		}
+		return strings.TrimRight(conn.Endpoint, "/"), nil
 	}
 	return a, nil
 }

@@ -127,6 +127,11 @@ func SignInRun(opts *SignInOptions) error {
 		if errors.As(err, &ke) {
 			return cmdutil.InputErrorf("%s: %w", opts.File, err)
 		}
+		var usage *cmdutil.UsageError
+		var input *cmdutil.InputError
+		if errors.As(err, &usage) || errors.As(err, &input) {
+			return err // the connection flags: --authority, --cloud, --ca-file
+		}
 		return cmdutil.GraphHint(fmt.Errorf("signing in as %s to tenant %s with %s: %w", opts.App, opts.Tenant, opts.File, err))
 	}
 	r := signinResult{Tenant: opts.Tenant, AppID: opts.App, Thumbprint: thumbOf(b.Cert), Scope: tok.Scope, TokenType: tok.Type, ExpiresOn: tok.ExpiresOn.UTC()}
