@@ -2,6 +2,7 @@ package entra
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"time"
 
@@ -116,48 +117,10 @@ type addResult struct {
 
 // AddRun runs `azcert entra add`.
 func AddRun(opts *AddOptions) error {
-	if err := input.CheckStdin([]string{opts.File}, input.PasswordFlag{Name: "in-password", Spec: opts.InPassword},
-		input.PasswordFlag{Name: "proof-password", Spec: opts.ProofPassword}, input.PasswordFlag{Name: "access-token", Spec: opts.Entra.AccessToken}); err != nil {
-		return err
-	}
-	if opts.ProofPassword != "" && opts.ProofCert == "" {
-		return cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
-	}
-	start, err := parseDate("start", opts.Start)
+	cert, kc, err := addCredential(opts)
 	if err != nil {
 		return err
 	}
-	end, err := parseDate("end", opts.End)
-	if err != nil {
-		return err
-	}
-	if !start.IsZero() && !end.IsZero() && !end.After(start) {
-		return cmdutil.UsageErrorf("--end %s is not after --start %s", opts.End, opts.Start)
-	}
-	l, err := input.LoadFile(opts.Factory, opts.File, secret.Request{Flag: "in-password", Spec: opts.InPassword, EnvVar: "AZCERT_IN_PASSWORD"})
-	if err != nil {
-		return err
-	}
-	cert := l.Bundle.Cert
-	if typ, bits := export.KeyInfo(cert); typ != "RSA" || bits < 2048 {
-		return cmdutil.InputErrorf("%s: the key is %s %d; Entra ID takes RSA keys of at least 2048 bits", opts.File, typ, bits)
-	}
-	now := opts.Factory.Now()
-	if !now.Before(cert.NotAfter) {
-		return cmdutil.WithHint(cmdutil.InputErrorf("%s expired on %s; Entra ID would never accept it for a sign-in", opts.File, cert.NotAfter.UTC().Format(time.DateOnly)),
-			"make a new one: azcert new <name> --for entra")
-	}
-	if !start.IsZero() && !start.Before(cert.NotAfter) || !end.IsZero() && !end.After(cert.NotBefore) {
-		return cmdutil.UsageErrorf("--start/--end lie outside the certificate's validity (%s to %s)", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
-	}
-	if opts.ProofCert != "" {
-		// Refuse a proof that cannot be read before anything is sent.
-		if _, err := input.LoadWith(opts.Factory, opts.ProofCert, opts.ProofPassword, "proof-password", "AZCERT_PROOF_PASSWORD"); err != nil {
-			return err
-		}
-	}
-	kc := graph.NewKeyCredential(cert, opts.DisplayName, start, end)
-
 	sess, err := opts.Factory.Graph(opts.Ctx, &opts.Entra)
 	if err != nil {
 		return err
@@ -169,53 +132,106 @@ func AddRun(opts *AddOptions) error {
 	if err != nil {
 		return err
 	}
+	now := opts.Factory.Now()
 	r := addResult{Kind: kindName(kind), ObjectID: obj.ID, AppID: obj.AppID}
-	thumb := thumbOf(cert)
-	if have := obj.Credential(thumb); have != nil {
+	if have := obj.Credential(thumbOf(cert)); have != nil {
 		r.Status, r.Method, r.credResult = "already present", "none", resultOf(have, now)
 		r.Kept = others(obj.KeyCredentials, have.KeyID)
 		opts.IO.Notef("%s is a credential of %s already (keyId %s); nothing added", opts.File, describe(obj), have.KeyID)
 		return printAdd(opts.Factory, r)
 	}
-	before := obj.KeyCredentials
-	fail := func(err error) error {
+	if err := writeAdd(ctx, opts, sess, obj, kc, &r); err != nil {
 		return graphError(fmt.Errorf("adding %s to %s: %w", opts.File, describe(obj), err))
 	}
-	if opts.ProofCert == "" {
-		res, err := sess.Client.AddCredential(ctx, kind, obj.ID, kc)
-		if err != nil {
-			return fail(err)
+	if r.Status == "added" {
+		opts.IO.Notef("added %s to %s as keyId %s; kept %d other credential(s)", opts.File, describe(obj), r.KeyID, len(r.Kept))
+	}
+	return printAdd(opts.Factory, r)
+}
+
+// addCredential checks the flags and reads FILE (and --proof-cert, so
+// that a wrong password is refused before anything is sent), and makes
+// the credential to add.
+func addCredential(opts *AddOptions) (*x509.Certificate, graph.KeyCredential, error) {
+	var kc graph.KeyCredential
+	if err := input.CheckStdin([]string{opts.File}, input.PasswordFlag{Name: "in-password", Spec: opts.InPassword},
+		input.PasswordFlag{Name: "proof-password", Spec: opts.ProofPassword}, input.PasswordFlag{Name: "access-token", Spec: opts.Entra.AccessToken}); err != nil {
+		return nil, kc, err
+	}
+	if opts.ProofPassword != "" && opts.ProofCert == "" {
+		return nil, kc, cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
+	}
+	start, err := parseDate("start", opts.Start)
+	if err != nil {
+		return nil, kc, err
+	}
+	end, err := parseDate("end", opts.End)
+	if err != nil {
+		return nil, kc, err
+	}
+	if !start.IsZero() && !end.IsZero() && !end.After(start) {
+		return nil, kc, cmdutil.UsageErrorf("--end %s is not after --start %s", opts.End, opts.Start)
+	}
+	l, err := input.LoadFile(opts.Factory, opts.File, secret.Request{Flag: "in-password", Spec: opts.InPassword, EnvVar: "AZCERT_IN_PASSWORD"})
+	if err != nil {
+		return nil, kc, err
+	}
+	cert := l.Bundle.Cert
+	if typ, bits := export.KeyInfo(cert); typ != "RSA" || bits < 2048 {
+		return nil, kc, cmdutil.InputErrorf("%s: the key is %s %d; Entra ID takes RSA keys of at least 2048 bits", opts.File, typ, bits)
+	}
+	if !opts.Factory.Now().Before(cert.NotAfter) {
+		return nil, kc, cmdutil.WithHint(cmdutil.InputErrorf("%s expired on %s; Entra ID would never accept it for a sign-in", opts.File, cert.NotAfter.UTC().Format(time.DateOnly)),
+			"make a new one: azcert new <name> --for entra")
+	}
+	if !start.IsZero() && !start.Before(cert.NotAfter) || !end.IsZero() && !end.After(cert.NotBefore) {
+		return nil, kc, cmdutil.UsageErrorf("--start/--end lie outside the certificate's validity (%s to %s)", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if opts.ProofCert != "" {
+		if _, err := input.LoadWith(opts.Factory, opts.ProofCert, opts.ProofPassword, "proof-password", "AZCERT_PROOF_PASSWORD"); err != nil {
+			return nil, kc, err
 		}
-		r.Method, r.credResult = "patch", resultOf(&res.Credential, now)
-		r.Status = "added"
+	}
+	return cert, graph.NewKeyCredential(cert, opts.DisplayName, start, end), nil
+}
+
+// writeAdd adds kc to obj, by PATCH or, with --proof-cert, addKey, and
+// fills r in.
+func writeAdd(ctx context.Context, opts *AddOptions, sess *cmdutil.GraphSession, obj *graph.Object, kc graph.KeyCredential, r *addResult) error {
+	now := opts.Factory.Now()
+	if opts.ProofCert == "" {
+		res, err := sess.Client.AddCredential(ctx, obj.Kind, obj.ID, kc)
+		if err != nil {
+			return err
+		}
+		r.Status, r.Method, r.credResult = "added", "patch", resultOf(&res.Credential, now)
 		if res.AlreadyPresent {
 			r.Status, r.Method = "already present", "none"
 		}
-		r.Kept = others(before, res.Credential.KeyID)
+		r.Kept = others(obj.KeyCredentials, res.Credential.KeyID)
 		r.Restored = thumbs(res.Restored)
 		if len(res.Restored) > 0 {
 			opts.IO.Warnf("a concurrent change removed %s while azcert wrote; they were put back", joinOr(r.Restored))
 		}
-	} else {
-		proof, _, err := proofOf(opts.Factory, opts.ProofCert, opts.ProofPassword, obj.ID)
-		if err != nil {
-			return err
-		}
-		added, err := sess.Client.AddKey(ctx, kind, obj.ID, kc, proof)
-		if err != nil {
-			return fail(err)
-		}
-		if added.Thumbprint == "" {
-			added.Thumbprint = thumb
-		}
-		if added.Start.IsZero() {
-			added.Start, added.End = kc.Start, kc.End
-		}
-		r.Status, r.Method, r.credResult = "added", "addKey", resultOf(added, now)
-		r.Kept = others(before, added.KeyID)
+		return nil
 	}
-	opts.IO.Notef("added %s to %s as keyId %s; kept %d other credential(s)", opts.File, describe(obj), r.KeyID, len(r.Kept))
-	return printAdd(opts.Factory, r)
+	proof, _, err := proofOf(opts.Factory, opts.ProofCert, opts.ProofPassword, obj.ID)
+	if err != nil {
+		return err
+	}
+	added, err := sess.Client.AddKey(ctx, obj.Kind, obj.ID, kc, proof)
+	if err != nil {
+		return err
+	}
+	if added.Thumbprint == "" {
+		added.Thumbprint = graph.Thumbprint(kc.Key)
+	}
+	if added.Start.IsZero() {
+		added.Start, added.End = kc.Start, kc.End
+	}
+	r.Status, r.Method, r.credResult = "added", "addKey", resultOf(added, now)
+	r.Kept = others(obj.KeyCredentials, added.KeyID)
+	return nil
 }
 
 // others lists the thumbprints of creds but keyID.

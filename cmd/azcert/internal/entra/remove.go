@@ -98,33 +98,9 @@ type removeResult struct {
 
 // RemoveRun runs `azcert entra remove`.
 func RemoveRun(opts *RemoveOptions) error {
-	if err := input.CheckStdin(nil, input.PasswordFlag{Name: "proof-password", Spec: opts.ProofPassword},
-		input.PasswordFlag{Name: "access-token", Spec: opts.Entra.AccessToken}); err != nil {
+	thumb, err := removeTarget(opts)
+	if err != nil {
 		return err
-	}
-	if opts.ProofPassword != "" && opts.ProofCert == "" {
-		return cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
-	}
-	if opts.KeyID != "" {
-		if err := guid("key-id", opts.KeyID); err != nil {
-			return err
-		}
-	}
-	thumb := ""
-	if opts.Thumbprint != "" {
-		p, err := export.ParseThumbprint(opts.Thumbprint)
-		if err != nil || len(p.Sum) != 20 {
-			return cmdutil.UsageErrorf("--thumbprint: not a SHA-1 thumbprint (40 hex digits, or the x5t)")
-		}
-		thumb = export.FormatThumbprint(p.Sum, export.SHA1, export.FormatAzure)
-	}
-	if !opts.Yes && !(opts.IO.InTTY && opts.IO.ErrTTY) {
-		return cmdutil.UsageErrorf("removing needs confirmation: give --yes (there is no terminal to ask on)")
-	}
-	if opts.ProofCert != "" {
-		if _, err := input.LoadWith(opts.Factory, opts.ProofCert, opts.ProofPassword, "proof-password", "AZCERT_PROOF_PASSWORD"); err != nil {
-			return err
-		}
 	}
 	sess, err := opts.Factory.Graph(opts.Ctx, &opts.Entra)
 	if err != nil {
@@ -132,12 +108,10 @@ func RemoveRun(opts *RemoveOptions) error {
 	}
 	ctx, cancel := opts.Entra.Conn.WithTimeout(opts.Ctx)
 	defer cancel()
-	kind := kindOf(&opts.Entra)
 	obj, err := find(ctx, sess, &opts.Entra, true)
 	if err != nil {
 		return err
 	}
-	now := opts.Factory.Now()
 	var kc *graph.KeyCredential
 	what := "keyId " + opts.KeyID
 	if thumb != "" {
@@ -145,7 +119,7 @@ func RemoveRun(opts *RemoveOptions) error {
 	} else {
 		kc = obj.ByKeyID(opts.KeyID)
 	}
-	r := removeResult{Kind: kindName(kind), ObjectID: obj.ID, AppID: obj.AppID}
+	r := removeResult{Kind: kindName(obj.Kind), ObjectID: obj.ID, AppID: obj.AppID}
 	if kc == nil {
 		r.Status, r.Method, r.Remaining = "not present", "none", thumbs(obj.KeyCredentials)
 		r.credResult = credResult{KeyID: opts.KeyID, Thumbprint: thumb, Status: "not present"}
@@ -162,41 +136,82 @@ func RemoveRun(opts *RemoveOptions) error {
 			return err
 		}
 	}
-	fail := func(err error) error {
+	r.credResult = resultOf(&removed, opts.Factory.Now())
+	if err := writeRemove(ctx, opts, sess, obj, removed.KeyID, &r); err != nil {
 		return graphError(fmt.Errorf("removing %s from %s: %w", what, describe(obj), err))
 	}
-	r.credResult = resultOf(&removed, now)
-	if opts.ProofCert == "" {
-		res, err := sess.Client.RemoveCredential(ctx, kind, obj.ID, removed.KeyID)
-		if err != nil {
-			return fail(err)
+	r.Remaining = others(obj.KeyCredentials, removed.KeyID)
+	if r.Status == "removed" {
+		opts.IO.Notef("removed %s from %s; %d credential(s) remain", what, describe(obj), len(r.Remaining))
+	}
+	return printRemove(opts.Factory, r)
+}
+
+// removeTarget checks the flags, and --proof-cert's password, before
+// anything is sent; it returns --thumbprint in Azure's form.
+func removeTarget(opts *RemoveOptions) (string, error) {
+	if err := input.CheckStdin(nil, input.PasswordFlag{Name: "proof-password", Spec: opts.ProofPassword},
+		input.PasswordFlag{Name: "access-token", Spec: opts.Entra.AccessToken}); err != nil {
+		return "", err
+	}
+	if opts.ProofPassword != "" && opts.ProofCert == "" {
+		return "", cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
+	}
+	if opts.KeyID != "" {
+		if err := guid("key-id", opts.KeyID); err != nil {
+			return "", err
 		}
-		r.Status, r.Method = "removed", "patch"
-		if res.AlreadyAbsent {
-			r.Status, r.Method = "not present", "none"
+	}
+	thumb := ""
+	if opts.Thumbprint != "" {
+		p, err := export.ParseThumbprint(opts.Thumbprint)
+		if err != nil || len(p.Sum) != 20 {
+			return "", cmdutil.UsageErrorf("--thumbprint: not a SHA-1 thumbprint (40 hex digits, or the x5t)")
+		}
+		thumb = export.FormatThumbprint(p.Sum, export.SHA1, export.FormatAzure)
+	}
+	if !opts.Yes && !(opts.IO.InTTY && opts.IO.ErrTTY) {
+		return "", cmdutil.UsageErrorf("removing needs confirmation: give --yes (there is no terminal to ask on)")
+	}
+	if opts.ProofCert != "" {
+		if _, err := input.LoadWith(opts.Factory, opts.ProofCert, opts.ProofPassword, "proof-password", "AZCERT_PROOF_PASSWORD"); err != nil {
+			return "", err
+		}
+	}
+	return thumb, nil
+}
+
+// writeRemove removes the credential keyID from obj, by PATCH or, with
+// --proof-cert, removeKey, and fills r's status in.
+func writeRemove(ctx context.Context, opts *RemoveOptions, sess *cmdutil.GraphSession, obj *graph.Object, keyID string, r *removeResult) error {
+	r.Status, r.Method = "not present", "none"
+	if opts.ProofCert == "" {
+		res, err := sess.Client.RemoveCredential(ctx, obj.Kind, obj.ID, keyID)
+		if err != nil {
+			return err
+		}
+		if !res.AlreadyAbsent {
+			r.Status, r.Method = "removed", "patch"
 		}
 		r.Restored = thumbs(res.Restored)
 		if len(res.Restored) > 0 {
 			opts.IO.Warnf("a concurrent change removed %s while azcert wrote; they were put back", joinOr(r.Restored))
 		}
-	} else {
-		proof, _, err := proofOf(opts.Factory, opts.ProofCert, opts.ProofPassword, obj.ID)
-		if err != nil {
-			return err
-		}
-		if err := sess.Client.RemoveKey(ctx, kind, obj.ID, removed.KeyID, proof); err != nil {
-			if graph.IsNotFound(err) {
-				r.Status, r.Method = "not present", "none"
-				r.Remaining = others(obj.KeyCredentials, removed.KeyID)
-				return printRemove(opts.Factory, r)
-			}
-			return fail(err)
-		}
-		r.Status, r.Method = "removed", "removeKey"
+		return nil
 	}
-	r.Remaining = others(obj.KeyCredentials, removed.KeyID)
-	opts.IO.Notef("removed %s from %s; %d credential(s) remain", what, describe(obj), len(r.Remaining))
-	return printRemove(opts.Factory, r)
+	proof, _, err := proofOf(opts.Factory, opts.ProofCert, opts.ProofPassword, obj.ID)
+	if err != nil {
+		return err
+	}
+	err = sess.Client.RemoveKey(ctx, obj.Kind, obj.ID, keyID, proof)
+	switch {
+	case graph.IsNotFound(err):
+		return nil // removed meanwhile
+	case err != nil:
+		return err
+	}
+	r.Status, r.Method = "removed", "removeKey"
+	return nil
 }
 
 func confirm(opts *RemoveOptions, question string) error {
