@@ -114,7 +114,7 @@ func TestJSONStyle(t *testing.T) {
 		{cmd: "entra list", args: []string{"--app", ciDeploy}, array: true}, // none yet
 		{cmd: "entra add", args: []string{site, "--app", ciDeploy}},
 		{cmd: "entra add", args: []string{site, "--app", ciDeploy}}, // already present
-		{cmd: "entra add", args: append([]string{mgmtCer, "--app", ciDeploy, "--proof-cert", sitePFX, "--proof-password", "env:RELPW"})},
+		{cmd: "entra add", args: []string{mgmtCer, "--app", ciDeploy, "--proof-cert", sitePFX, "--proof-password", "env:RELPW"}},
 		{cmd: "entra list", args: []string{"--app", ciDeploy}, array: true},
 		{cmd: "entra signin", args: append([]string{sitePFX, "--app", ciDeploy, "--tenant", emu.srv.Graph.Tenant(), "--authority", emu.srv.URL}, pw...)},
 		{cmd: "entra remove", args: []string{"--app", ciDeploy, "--thumbprint", mustThumb(t, site), "--proof-cert", sitePFX, "--proof-password", "env:RELPW", "--yes"}},
