@@ -120,3 +120,48 @@ func TestEntraAddPatchFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestEntraRemoveByKeyIDAsks: remove --key-id (the PATCH path) on a
+// terminal asks first, and only "y" or "yes" removes; the other
+// credential stays.
+func TestEntraRemoveByKeyIDAsks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs against the emulator")
+	}
+	fx := reliabilityFixtures(t)
+	emu := startRelEmulator(t, fx, nil)
+	keep, victim := fx.path("mgmt.cer"), fx.path("site.cer")
+	for _, c := range []string{keep, victim} {
+		if r := invoke(t, []string{"entra", "add", c, "--app", ciDeploy}, nil, emu.env, nil); r.code != 0 {
+			t.Fatalf("add %s: exit %d\n%s", c, r.code, r.stderr)
+		}
+	}
+	r := invoke(t, []string{"entra", "list", "--app", ciDeploy, "-o", "json"}, nil, emu.env, nil)
+	var creds []struct{ KeyID, Thumbprint string }
+	if err := json.Unmarshal([]byte(r.stdout), &creds); err != nil || len(creds) != 2 {
+		t.Fatalf("list: %v %s", err, r.stdout)
+	}
+	victimThumb, keyID := mustThumb(t, victim), ""
+	for _, c := range creds {
+		if c.Thumbprint == victimThumb {
+			keyID = c.KeyID
+		}
+	}
+	terminal := func(f *cmdutil.Factory) { f.IO.InTTY, f.IO.ErrTTY = true, true }
+	for _, tt := range []struct {
+		answer string
+		code   int
+		left   int
+	}{{"n\n", cmdutil.ExitUsage, 2}, {"\n", cmdutil.ExitUsage, 2}, {"yes\n", cmdutil.ExitOK, 1}} {
+		r := invoke(t, []string{"entra", "remove", "--app", ciDeploy, "--key-id", strings.ToUpper(keyID)}, strings.NewReader(tt.answer), emu.env, terminal)
+		if r.code != tt.code {
+			t.Errorf("answer %q: exit %d, want %d\n%s", tt.answer, r.code, tt.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "Remove credential "+keyID) || !strings.Contains(r.stderr, "[y/N]") {
+			t.Errorf("answer %q: no confirmation question in %q", tt.answer, r.stderr)
+		}
+		if got := entraThumbs(t, emu.env); len(got) != tt.left || got[0] != mustThumb(t, keep) {
+			t.Errorf("answer %q: credentials %v, want %d with %s first", tt.answer, got, tt.left, mustThumb(t, keep))
+		}
+	}
+}
