@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdtest"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	entraid "github.com/azcert/azcert/pkg/entra"
 	"github.com/azcert/azcert/pkg/graph"
 )
 
@@ -140,5 +142,18 @@ func TestX5T(t *testing.T) {
 	}
 	if got := X5T(&graph.KeyCredential{Thumbprint: "nope"}); got != "" {
 		t.Errorf("X5T(nope) = %q, want \"\"", got)
+	}
+}
+
+func TestTokenErrorIDs(t *testing.T) {
+	te, ok := entraid.ParseTokenError(401, []byte(`{"error":"invalid_client","error_description":"AADSTS700027: Client assertion contains an invalid signature.\r\nTrace ID: 0a1b\r\nCorrelation ID: 2c3d\r\nTimestamp: 2026-03-01 12:00:00Z","error_codes":[700027],"trace_id":"0a1b","correlation_id":"2c3d"}`))
+	if !ok {
+		t.Fatal("not parsed")
+	}
+	if got, want := tokenErrorIDs(te), " (401 invalid_client, trace id 0a1b, correlation id 2c3d)"; got != want {
+		t.Errorf("tokenErrorIDs = %q, want %q", got, want)
+	}
+	if got := tokenErrorIDs(errors.New("dial tcp: refused")); got != "" {
+		t.Errorf("tokenErrorIDs(other) = %q, want \"\"", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -132,7 +133,7 @@ func SignInRun(opts *SignInOptions) error {
 		if errors.As(err, &usage) || errors.As(err, &input) {
 			return err // the connection flags: --authority, --cloud, --ca-file
 		}
-		return cmdutil.GraphHint(fmt.Errorf("signing in as %s to tenant %s with %s: %w", opts.App, opts.Tenant, opts.File, err))
+		return cmdutil.GraphHint(fmt.Errorf("signing in as %s to tenant %s with %s: %w%s", opts.App, opts.Tenant, opts.File, err, tokenErrorIDs(err)))
 	}
 	r := signinResult{Tenant: opts.Tenant, AppID: opts.App, Thumbprint: thumbOf(b.Cert), Scope: tok.Scope, TokenType: tok.Type, ExpiresOn: tok.ExpiresOn.UTC()}
 	if opts.Factory.JSON() {
@@ -146,4 +147,24 @@ func SignInRun(opts *SignInOptions) error {
 	line(opts.Factory, "tokenType", r.TokenType)
 	line(opts.Factory, "expires", r.ExpiresOn.Format(time.RFC3339))
 	return nil
+}
+
+// tokenErrorIDs is what identifies a refusal of the identity platform
+// for Microsoft's support, when its message's first line does not say it:
+// " (401 invalid_client, trace id ..., correlation id ...)"; "" for other
+// errors.
+func tokenErrorIDs(err error) string {
+	var te *entraid.TokenError
+	if !errors.As(err, &te) {
+		return ""
+	}
+	msg := te.Error()
+	ids := []string{strings.TrimSpace(fmt.Sprintf("%d %s", te.Status, te.Code))}
+	if te.TraceID != "" && !strings.Contains(msg, te.TraceID) {
+		ids = append(ids, "trace id "+te.TraceID)
+	}
+	if te.CorrelationID != "" && !strings.Contains(msg, te.CorrelationID) {
+		ids = append(ids, "correlation id "+te.CorrelationID)
+	}
+	return " (" + strings.Join(ids, ", ") + ")"
 }
