@@ -368,18 +368,20 @@ func emulatorEnv(t *testing.T, fx *relFixtures, srv *azure.Emulator) map[string]
 	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return map[string]string{
-		"AZCERT_ENDPOINT":       srv.URL,
-		"AZCERT_CA_FILE":        ca,
-		"AZCERT_SUBSCRIPTION":   srv.Subscription,
-		"AZCERT_AUTH_CERT":      fx.path("mgmt.pfx"),
-		"AZCERT_AUTH_PASSWORD":  relPassword,
-		"AZCERT_ARM_ENDPOINT":   srv.URL,
-		"AZCERT_ACCESS_TOKEN":   srv.APIM.Token(),
-		"AZCERT_VAULT":          srv.URL,
-		"AZCERT_GRAPH_ENDPOINT": srv.URL,
-		"RELPW":                 relPassword,
+	env := map[string]string{
+		"AZCERT_ENDPOINT":      srv.URL,
+		"AZCERT_CA_FILE":       ca,
+		"AZCERT_SUBSCRIPTION":  srv.Subscription,
+		"AZCERT_AUTH_CERT":     fx.path("mgmt.pfx"),
+		"AZCERT_AUTH_PASSWORD": relPassword,
+		"AZCERT_ARM_ENDPOINT":  srv.URL,
+		"AZCERT_ACCESS_TOKEN":  srv.APIM.Token(),
+		"AZCERT_VAULT":         srv.URL,
+		"RELPW":                relPassword,
 	}
+	// Microsoft Graph (azcert entra) shares the port too.
+	env["AZCERT_GRAPH_ENDPOINT"] = srv.URL
+	return env
 }
 
 // invocation is the outcome of one in-process run of azcert.

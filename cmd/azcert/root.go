@@ -298,11 +298,13 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 
 // unboundFlags are never filled from the environment or the config file:
 // AZCERT_PASSWORD, AZCERT_IN_PASSWORD, AZCERT_ISSUER_PASSWORD and
-// AZCERT_AUTH_PASSWORD (and AZCERT_PROOF_PASSWORD) hold
+// AZCERT_AUTH_PASSWORD hold
 // passwords themselves, not sources, and a config file is no place for a
 // password.
 var unboundFlags = map[string]bool{
-	"password": true, "in-password": true, "issuer-password": true, "auth-password": true, "proof-password": true, "access-token": true, "config": true, "help": true, "version": true,
+	"password": true, "in-password": true, "issuer-password": true, "auth-password": true, "access-token": true, "config": true, "help": true, "version": true,
+	// AZCERT_PROOF_PASSWORD, of entra's --proof-cert, holds the password too.
+	"proof-password": true,
 }
 
 // maxConfigSize bounds the config file: a few lines of settings.
