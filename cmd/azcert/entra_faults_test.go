@@ -165,3 +165,53 @@ func TestEntraRemoveByKeyIDAsks(t *testing.T) {
 		}
 	}
 }
+
+// TestEntraAddConcurrentWriter: another writer empties the collection
+// right after azcert's write, before its confirming read. azcert sees
+// its credential and the one it kept missing, writes again, and says that
+// it put the kept one back: no credential lost.
+func TestEntraAddConcurrentWriter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs against the emulator")
+	}
+	fx := reliabilityFixtures(t)
+	first, second := fx.path("mgmt.cer"), fx.path("site.cer")
+	emu := startRelEmulator(t, fx, nil)
+	if r := invoke(t, []string{"entra", "add", first, "--app", ciDeploy}, nil, emu.env, nil); r.code != 0 {
+		t.Fatalf("first add: exit %d\n%s", r.code, r.stderr)
+	}
+	var fired atomic.Bool
+	concurrent := func(f *cmdutil.Factory) {
+		f.GraphOptions = func(o *graph.Options) {
+			o.RetryDelay = time.Millisecond
+			next := o.Transport.(*http.Client).Transport
+			o.Transport = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := next.RoundTrip(r)
+				if err == nil && r.Method == http.MethodPatch && fired.CompareAndSwap(false, true) {
+					other, _ := http.NewRequest(http.MethodPatch, r.URL.String(), strings.NewReader(`{"keyCredentials":[]}`))
+					other.Header.Set("Authorization", r.Header.Get("Authorization"))
+					other.Header.Set("Content-Type", "application/json")
+					oresp, oerr := next.RoundTrip(other)
+					if oerr != nil || oresp.StatusCode != http.StatusNoContent {
+						t.Errorf("the concurrent writer's PATCH: %v %v", oresp, oerr)
+					}
+					if oresp != nil {
+						oresp.Body.Close()
+					}
+				}
+				return resp, err
+			})}
+		}
+	}
+	r := invoke(t, []string{"entra", "add", second, "--app", ciDeploy, "-o", "json"}, nil, emu.env, concurrent)
+	if r.code != 0 || !fired.Load() {
+		t.Fatalf("exit %d (concurrent writer ran: %v)\n%s", r.code, fired.Load(), r.stderr)
+	}
+	firstThumb := mustThumb(t, first)
+	if !strings.Contains(r.stdout, `"restored": [`+"\n"+`    "`+firstThumb+`"`) || !strings.Contains(r.stderr, "were put back") {
+		t.Errorf("the answer does not say %s was put back:\nstdout:\n%s\nstderr:\n%s", firstThumb, r.stdout, r.stderr)
+	}
+	if got, want := entraThumbs(t, emu.env), []string{firstThumb, mustThumb(t, second)}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("credentials after the add: %v, want %v", got, want)
+	}
+}
