@@ -133,7 +133,13 @@ func SignInRun(opts *SignInOptions) error {
 		if errors.As(err, &usage) || errors.As(err, &input) {
 			return err // the connection flags: --authority, --cloud, --ca-file
 		}
-		return cmdutil.GraphHint(fmt.Errorf("signing in as %s to tenant %s with %s: %w%s", opts.App, opts.Tenant, opts.File, err, tokenErrorIDs(err)))
+		err = fmt.Errorf("signing in as %s to tenant %s with %s: %w%s", opts.App, opts.Tenant, opts.File, err, tokenErrorIDs(err))
+		var te *entraid.TokenError
+		if errors.As(err, &te) && te.Has(700027) && te.Hint() != "" {
+			// The certificate is not registered: say how azcert does it.
+			return cmdutil.WithHint(err, "%s: azcert entra add <its .cer> --app %s registers it, and azcert entra list --app %s shows what is", te.Hint(), opts.App, opts.App)
+		}
+		return cmdutil.GraphHint(err)
 	}
 	r := signinResult{Tenant: opts.Tenant, AppID: opts.App, Thumbprint: thumbOf(b.Cert), Scope: tok.Scope, TokenType: tok.Type, ExpiresOn: tok.ExpiresOn.UTC()}
 	if opts.Factory.JSON() {
