@@ -22,7 +22,8 @@ func newExitCodesTopic() *cobra.Command {
   2  usage: unknown flag, missing argument, conflicting flags, bad flag value,
      no password source and no terminal to ask on
   3  bad input: unreadable or invalid file, wrong password, invalid name,
-     weak key, invalid validity, refusing to overwrite, unwritable output
+     weak key, invalid validity, refusing to overwrite, unwritable output,
+     refusing to remove an application's last certificate credential
   4  a check failed: check found a FAIL, thumbprint --expect did not match
   5  Azure refused the request (4xx, or an operation that failed)
   6  Azure unreachable or unavailable after retries (network, timeout, 5xx,

@@ -53,7 +53,14 @@ func NewCmdGroup(f *cmdutil.Factory) *cobra.Command {
 		Use:   "entra <command>",
 		Short: "Entra ID application certificates: add, list, remove, sign in",
 		Long:  groupLong,
-		Args:  cobra.NoArgs,
+		Example: `  # Register a new certificate, then prove it works
+  azcert new ci-app --for entra --password env:PFX_PW
+  azcert entra add ci-app.cer --app 41ccda45-f054-4b4c-828b-d68d4fc40758
+  azcert entra signin ci-app.pfx --tenant contoso.onmicrosoft.com --app 41ccda45-f054-4b4c-828b-d68d4fc40758 --in-password env:PFX_PW
+
+  # What the application holds, and what expires soon
+  azcert entra list --app 41ccda45-f054-4b4c-828b-d68d4fc40758`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmdutil.UsageErrorf("give a subcommand: azcert entra add, list, remove or signin")
 		},
