@@ -240,6 +240,26 @@ func badCases() []badCase {
 		{name: "apim list wrong token", net: true, sent: 1, args: []string{"apim", "list", "--resource-group", "rg-api", "--service", "contoso-apim", "--access-token", "pass:not-the-token", "--retries", "0"}, code: 5, stderr: "401"},
 		{name: "apim delete without --yes", net: true, args: []string{"apim", "delete", "some-id", "--resource-group", "rg-api", "--service", "contoso-apim"}, code: 2, stderr: "give --yes"},
 
+		// entra (ci-deploy is the emulator's application).
+		{name: "entra add without --app", net: true, args: []string{"entra", "add", "@site.cer"}, code: 2, stderr: "--app is required"},
+		{name: "entra add app not a GUID", net: true, args: []string{"entra", "add", "@site.cer", "--app", "ci-deploy"}, code: 2, stderr: "is not an app id or object id"},
+		{name: "entra add weak key", net: true, args: []string{"entra", "add", "@weak1024.cer", "--app", ciDeploy}, code: 3, stderr: "at least 2048 bits"},
+		{name: "entra add expired", net: true, args: []string{"entra", "add", "@expired.cer", "--app", ciDeploy}, code: 3, stderr: "expired on 2020-02-01"},
+		{name: "entra add of 50 MB", net: true, args: []string{"entra", "add", "@big50.bin", "--app", ciDeploy}, code: 3, stderr: "larger than any certificate"},
+		{name: "entra add wrong password", net: true, args: []string{"entra", "add", "@site.pfx", "--in-password", "pass:wrong", "--app", ciDeploy}, code: 3, stderr: "wrong password"},
+		{name: "entra add proof without key", net: true, args: []string{"entra", "add", "@site.cer", "--app", ciDeploy, "--proof-cert", "@mgmt.cer"}, code: 3, stderr: "holds no private key"},
+		{name: "entra add proof huge iterations", net: true, args: []string{"entra", "add", "@site.cer", "--app", ciDeploy, "--proof-cert", "@huge-iterations.pfx", "--proof-password", "env:RELPW"}, code: 3, stderr: "key-derivation iterations"},
+		{name: "entra add bad end", net: true, args: []string{"entra", "add", "@site.cer", "--app", ciDeploy, "--end", "soon"}, code: 2, stderr: `--end "soon"`},
+		{name: "entra list unknown app", net: true, sent: 2, args: []string{"entra", "list", "--app", "00000000-0000-4000-8000-000000000000", "--retries", "0"}, code: 5, stderr: "Request_ResourceNotFound"},
+		{name: "entra list wrong token", net: true, sent: 1, args: []string{"entra", "list", "--app", ciDeploy, "--access-token", "pass:not-the-token", "--retries", "0"}, code: 5, stderr: "401"},
+		{name: "entra list bad cloud", net: true, args: []string{"entra", "list", "--app", ciDeploy, "--cloud", "mars"}, code: 2, stderr: "--cloud"},
+		{name: "entra remove without --yes", net: true, args: []string{"entra", "remove", "--app", ciDeploy, "--thumbprint", goodThumb}, code: 2, stderr: "give --yes"},
+		{name: "entra remove bad thumbprint", net: true, args: []string{"entra", "remove", "--app", ciDeploy, "--thumbprint", "xyz", "--yes"}, code: 2, stderr: "not a SHA-1 thumbprint"},
+		{name: "entra remove key id and thumbprint", net: true, args: []string{"entra", "remove", "--app", ciDeploy, "--thumbprint", goodThumb, "--key-id", "00000000-0000-4000-8000-000000000000", "--yes"}, code: 2, stderr: "one of them"},
+		{name: "entra signin without tenant", net: true, args: with(inpw, "entra", "signin", "@site.pfx", "--app", ciDeploy), code: 2, stderr: "--tenant is required"},
+		{name: "entra signin without key", net: true, args: []string{"entra", "signin", "@site.cer", "--app", ciDeploy, "--tenant", "t"}, code: 3, stderr: "holds no private key"},
+		{name: "entra signin wrong password", net: true, args: []string{"entra", "signin", "@site.pfx", "--in-password", "pass:wrong", "--app", ciDeploy, "--tenant", "t"}, code: 3, stderr: "wrong password"},
+
 		// emulator (each refused before it listens).
 		{name: "emulator corrupt state file", args: []string{"emulator", "--listen", "127.0.0.1:0", "--state", "state.json"}, setup: copyFixture("state-corrupt.json", "state.json"), code: 3, stderr: "state file state.json"},
 		{name: "emulator no limit", args: []string{"emulator", "--listen", "127.0.0.1:0", "--max-management-certs", "0"}, code: 2, stderr: "--max-management-certs"},

@@ -117,7 +117,7 @@ type addResult struct {
 
 // AddRun runs `azcert entra add`.
 func AddRun(opts *AddOptions) error {
-	cert, kc, err := addCredential(opts)
+	cert, kc, proof, err := addCredential(opts)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func AddRun(opts *AddOptions) error {
 		opts.IO.Notef("%s is a credential of %s already (keyId %s); nothing added", opts.File, describe(obj), have.KeyID)
 		return printAdd(opts.Factory, r)
 	}
-	if err := writeAdd(ctx, opts, sess, obj, kc, &r); err != nil {
+	if err := writeAdd(ctx, opts, sess, obj, kc, proof, &r); err != nil {
 		return graphError(fmt.Errorf("adding %s to %s: %w", opts.File, describe(obj), err))
 	}
 	if r.Status == "added" {
@@ -149,57 +149,56 @@ func AddRun(opts *AddOptions) error {
 	return printAdd(opts.Factory, r)
 }
 
-// addCredential checks the flags and reads FILE (and --proof-cert, so
-// that a wrong password is refused before anything is sent), and makes
-// the credential to add.
-func addCredential(opts *AddOptions) (*x509.Certificate, graph.KeyCredential, error) {
+// addCredential checks the flags and reads FILE and --proof-cert (so that
+// a wrong password is refused before anything is sent), and makes the
+// credential to add.
+func addCredential(opts *AddOptions) (*x509.Certificate, graph.KeyCredential, *proofKey, error) {
 	var kc graph.KeyCredential
 	if err := input.CheckStdin([]string{opts.File}, input.PasswordFlag{Name: "in-password", Spec: opts.InPassword},
 		input.PasswordFlag{Name: "proof-password", Spec: opts.ProofPassword}, input.PasswordFlag{Name: "access-token", Spec: opts.Entra.AccessToken}); err != nil {
-		return nil, kc, err
+		return nil, kc, nil, err
 	}
 	if opts.ProofPassword != "" && opts.ProofCert == "" {
-		return nil, kc, cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
+		return nil, kc, nil, cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
 	}
 	start, err := parseDate("start", opts.Start)
 	if err != nil {
-		return nil, kc, err
+		return nil, kc, nil, err
 	}
 	end, err := parseDate("end", opts.End)
 	if err != nil {
-		return nil, kc, err
+		return nil, kc, nil, err
 	}
 	if !start.IsZero() && !end.IsZero() && !end.After(start) {
-		return nil, kc, cmdutil.UsageErrorf("--end %s is not after --start %s", opts.End, opts.Start)
+		return nil, kc, nil, cmdutil.UsageErrorf("--end %s is not after --start %s", opts.End, opts.Start)
 	}
 	l, err := input.LoadFile(opts.Factory, opts.File, secret.Request{Flag: "in-password", Spec: opts.InPassword, EnvVar: "AZCERT_IN_PASSWORD"})
 	if err != nil {
-		return nil, kc, err
+		return nil, kc, nil, err
 	}
 	cert := l.Bundle.Cert
 	if typ, bits := export.KeyInfo(cert); typ != "RSA" || bits < 2048 {
-		return nil, kc, cmdutil.InputErrorf("%s: the key is %s %d; Entra ID takes RSA keys of at least 2048 bits", opts.File, typ, bits)
+		return nil, kc, nil, cmdutil.InputErrorf("%s: the key is %s %d; Entra ID takes RSA keys of at least 2048 bits", opts.File, typ, bits)
 	}
 	if !opts.Factory.Now().Before(cert.NotAfter) {
-		return nil, kc, cmdutil.WithHint(cmdutil.InputErrorf("%s expired on %s; Entra ID would never accept it for a sign-in", opts.File, cert.NotAfter.UTC().Format(time.DateOnly)),
+		return nil, kc, nil, cmdutil.WithHint(cmdutil.InputErrorf("%s expired on %s; Entra ID would never accept it for a sign-in", opts.File, cert.NotAfter.UTC().Format(time.DateOnly)),
 			"make a new one: azcert new <name> --for entra")
 	}
 	if !start.IsZero() && !start.Before(cert.NotAfter) || !end.IsZero() && !end.After(cert.NotBefore) {
-		return nil, kc, cmdutil.UsageErrorf("--start/--end lie outside the certificate's validity (%s to %s)", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+		return nil, kc, nil, cmdutil.UsageErrorf("--start/--end lie outside the certificate's validity (%s to %s)", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
 	}
-	if opts.ProofCert != "" {
-		if _, err := input.LoadWith(opts.Factory, opts.ProofCert, opts.ProofPassword, "proof-password", "AZCERT_PROOF_PASSWORD"); err != nil {
-			return nil, kc, err
-		}
+	proof, err := loadProof(opts.Factory, opts.ProofCert, opts.ProofPassword)
+	if err != nil {
+		return nil, kc, nil, err
 	}
-	return cert, graph.NewKeyCredential(cert, opts.DisplayName, start, end), nil
+	return cert, graph.NewKeyCredential(cert, opts.DisplayName, start, end), proof, nil
 }
 
 // writeAdd adds kc to obj, by PATCH or, with --proof-cert, addKey, and
 // fills r in.
-func writeAdd(ctx context.Context, opts *AddOptions, sess *cmdutil.GraphSession, obj *graph.Object, kc graph.KeyCredential, r *addResult) error {
+func writeAdd(ctx context.Context, opts *AddOptions, sess *cmdutil.GraphSession, obj *graph.Object, kc graph.KeyCredential, pk *proofKey, r *addResult) error {
 	now := opts.Factory.Now()
-	if opts.ProofCert == "" {
+	if pk == nil {
 		res, err := sess.Client.AddCredential(ctx, obj.Kind, obj.ID, kc)
 		if err != nil {
 			return err
@@ -215,7 +214,7 @@ func writeAdd(ctx context.Context, opts *AddOptions, sess *cmdutil.GraphSession,
 		}
 		return nil
 	}
-	proof, _, err := proofOf(opts.Factory, opts.ProofCert, opts.ProofPassword, obj.ID)
+	proof, err := pk.sign(opts.Factory, obj.ID)
 	if err != nil {
 		return err
 	}

@@ -184,27 +184,50 @@ func thumbs(creds []graph.KeyCredential) []string {
 	return out
 }
 
-// proofOf loads --proof-cert (with its key) and signs a proof of
-// possession for the object.
-func proofOf(f *cmdutil.Factory, file, password, objectID string) (string, *x509.Certificate, error) {
+// proofKey is --proof-cert, loaded with its key: what signs Graph's
+// addKey and removeKey proofs.
+type proofKey struct {
+	file   string
+	signer crypto.Signer
+	cert   *x509.Certificate
+}
+
+// loadProof reads --proof-cert once (its password may come from a prompt
+// or stdin) and refuses, before any request, one that cannot sign a
+// proof: no key, not RSA of at least 2048 bits, not the certificate's
+// key. It returns nil without --proof-cert.
+func loadProof(f *cmdutil.Factory, file, password string) (*proofKey, error) {
+	if file == "" {
+		return nil, nil
+	}
 	b, err := input.LoadWith(f, file, password, "proof-password", "AZCERT_PROOF_PASSWORD")
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	signer, ok := b.Key.(crypto.Signer)
 	if b.Key == nil || !ok {
-		return "", nil, cmdutil.WithHint(cmdutil.InputErrorf("%s holds no private key; the proof is signed with the key of a current credential", file),
+		return nil, cmdutil.WithHint(cmdutil.InputErrorf("%s holds no private key; the proof is signed with the key of a current credential", file),
 			"give the .pfx of a certificate the object already has (azcert entra list shows them)")
 	}
-	p, err := entraid.ProofOfPossession(signer, b.Cert, entraid.ProofOptions{ObjectID: objectID, Now: f.Now()})
+	p := &proofKey{file: file, signer: signer, cert: b.Cert}
+	// A trial signature finds a key that cannot sign one.
+	if _, err := p.sign(f, "00000000-0000-4000-8000-000000000000"); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// sign makes a proof of possession for the object.
+func (p *proofKey) sign(f *cmdutil.Factory, objectID string) (string, error) {
+	proof, err := entraid.ProofOfPossession(p.signer, p.cert, entraid.ProofOptions{ObjectID: objectID, Now: f.Now(), Rand: f.RandSource})
 	if err != nil {
 		var ke *entraid.KeyError
 		if errors.As(err, &ke) {
-			return "", nil, cmdutil.InputErrorf("--proof-cert %s: %w", file, err)
+			return "", cmdutil.InputErrorf("--proof-cert %s: %w", p.file, err)
 		}
-		return "", nil, err
+		return "", err
 	}
-	return p, b.Cert, nil
+	return proof, nil
 }
 
 // thumbOf is a certificate's thumbprint in Azure's form.

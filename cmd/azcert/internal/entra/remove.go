@@ -98,7 +98,7 @@ type removeResult struct {
 
 // RemoveRun runs `azcert entra remove`.
 func RemoveRun(opts *RemoveOptions) error {
-	thumb, err := removeTarget(opts)
+	thumb, proof, err := removeTarget(opts)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func RemoveRun(opts *RemoveOptions) error {
 		}
 	}
 	r.credResult = resultOf(&removed, opts.Factory.Now())
-	if err := writeRemove(ctx, opts, sess, obj, removed.KeyID, &r); err != nil {
+	if err := writeRemove(ctx, opts, sess, obj, removed.KeyID, proof, &r); err != nil {
 		return graphError(fmt.Errorf("removing %s from %s: %w", what, describe(obj), err))
 	}
 	r.Remaining = others(obj.KeyCredentials, removed.KeyID)
@@ -148,44 +148,44 @@ func RemoveRun(opts *RemoveOptions) error {
 }
 
 // removeTarget checks the flags, and --proof-cert's password, before
-// anything is sent; it returns --thumbprint in Azure's form.
-func removeTarget(opts *RemoveOptions) (string, error) {
+// anything is sent; it returns --thumbprint in Azure's form and
+// --proof-cert, loaded.
+func removeTarget(opts *RemoveOptions) (string, *proofKey, error) {
 	if err := input.CheckStdin(nil, input.PasswordFlag{Name: "proof-password", Spec: opts.ProofPassword},
 		input.PasswordFlag{Name: "access-token", Spec: opts.Entra.AccessToken}); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if opts.ProofPassword != "" && opts.ProofCert == "" {
-		return "", cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
+		return "", nil, cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
 	}
 	if opts.KeyID != "" {
 		if err := guid("key-id", opts.KeyID); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	thumb := ""
 	if opts.Thumbprint != "" {
 		p, err := export.ParseThumbprint(opts.Thumbprint)
 		if err != nil || len(p.Sum) != 20 {
-			return "", cmdutil.UsageErrorf("--thumbprint: not a SHA-1 thumbprint (40 hex digits, or the x5t)")
+			return "", nil, cmdutil.UsageErrorf("--thumbprint: not a SHA-1 thumbprint (40 hex digits, or the x5t)")
 		}
 		thumb = export.FormatThumbprint(p.Sum, export.SHA1, export.FormatAzure)
 	}
 	if !opts.Yes && !(opts.IO.InTTY && opts.IO.ErrTTY) {
-		return "", cmdutil.UsageErrorf("removing needs confirmation: give --yes (there is no terminal to ask on)")
+		return "", nil, cmdutil.UsageErrorf("removing needs confirmation: give --yes (there is no terminal to ask on)")
 	}
-	if opts.ProofCert != "" {
-		if _, err := input.LoadWith(opts.Factory, opts.ProofCert, opts.ProofPassword, "proof-password", "AZCERT_PROOF_PASSWORD"); err != nil {
-			return "", err
-		}
+	proof, err := loadProof(opts.Factory, opts.ProofCert, opts.ProofPassword)
+	if err != nil {
+		return "", nil, err
 	}
-	return thumb, nil
+	return thumb, proof, nil
 }
 
 // writeRemove removes the credential keyID from obj, by PATCH or, with
 // --proof-cert, removeKey, and fills r's status in.
-func writeRemove(ctx context.Context, opts *RemoveOptions, sess *cmdutil.GraphSession, obj *graph.Object, keyID string, r *removeResult) error {
+func writeRemove(ctx context.Context, opts *RemoveOptions, sess *cmdutil.GraphSession, obj *graph.Object, keyID string, pk *proofKey, r *removeResult) error {
 	r.Status, r.Method = "not present", "none"
-	if opts.ProofCert == "" {
+	if pk == nil {
 		res, err := sess.Client.RemoveCredential(ctx, obj.Kind, obj.ID, keyID)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func writeRemove(ctx context.Context, opts *RemoveOptions, sess *cmdutil.GraphSe
 		}
 		return nil
 	}
-	proof, _, err := proofOf(opts.Factory, opts.ProofCert, opts.ProofPassword, obj.ID)
+	proof, err := pk.sign(opts.Factory, obj.ID)
 	if err != nil {
 		return err
 	}
