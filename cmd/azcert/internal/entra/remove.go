@@ -47,7 +47,7 @@ credential that is not there is not an error (exit 0). On a terminal it
 asks first; without one it needs --yes.`
 
 const removeExample = `  # After a rotation: the old certificate goes, the proof signed by the new one
-  azcert entra remove --app 41ccda45-f054-4b4c-828b-d68d4fc40758 --thumbprint 0F3A...9C --proof-cert ci-app-2027.pfx --proof-password env:PFX_PW --yes
+  azcert entra remove --app 41ccda45-f054-4b4c-828b-d68d4fc40758 --thumbprint D236705EB58A29BD399CA00231F624903F009CB3 --proof-cert ci-app-2027.pfx --proof-password env:PFX_PW --yes
 
   # By key id, with Application.ReadWrite.All
   azcert entra remove --app 41ccda45-f054-4b4c-828b-d68d4fc40758 --key-id 8d2e9c0a-5b7f-4e1d-9a63-2f4c8b1e7d05 --yes`
