@@ -22,7 +22,8 @@ func newExitCodesTopic() *cobra.Command {
   2  usage: unknown flag, missing argument, conflicting flags, bad flag value,
      no password source and no terminal to ask on
   3  bad input: unreadable or invalid file, wrong password, invalid name,
-     weak key, invalid validity, refusing to overwrite, unwritable output
+     weak key, invalid validity, refusing to overwrite, unwritable output,
+     refusing to remove an application's last certificate credential
   4  a check failed: check found a FAIL, thumbprint --expect did not match
   5  Azure refused the request (4xx, or an operation that failed)
   6  Azure unreachable or unavailable after retries (network, timeout, 5xx,
@@ -54,6 +55,10 @@ Variables that hold a flag's value (the same text the flag takes):
   AZCERT_CA_FILE         --ca-file: extra CA certificates (the emulator's)
   AZCERT_ARM_ENDPOINT    --arm-endpoint: the Azure Resource Manager URL
   AZCERT_VAULT           --vault: the key vault's name or URL
+  AZCERT_APP             --app: the Entra ID application's app id or object id
+  AZCERT_GRAPH_ENDPOINT  --graph-endpoint: the Microsoft Graph URL
+  AZCERT_TENANT          --tenant: the Entra ID tenant (entra signin)
+  AZCERT_AUTHORITY       --authority: the Entra ID authority (entra signin)
   AZCERT_RESOURCE_GROUP, AZCERT_SERVICE, AZCERT_TIMEOUT, AZCERT_RETRIES, ...
   AZCERT_CONFIG          the config file, like --config
 
@@ -65,7 +70,9 @@ applies only when its flag is not given, and is never printed):
   AZCERT_ISSUER_PASSWORD the password of new's and check's --issuer .pfx
                          (--issuer-password)
   AZCERT_AUTH_PASSWORD   the password of --auth-cert (--auth-password)
-  AZCERT_ACCESS_TOKEN    a bearer token for ARM or Key Vault (--access-token)
+  AZCERT_PROOF_PASSWORD  the password of entra's --proof-cert (--proof-password)
+  AZCERT_ACCESS_TOKEN    a bearer token for ARM, Key Vault or Microsoft Graph
+                         (--access-token)
 
 Read by the Azure credential chain when --access-token is not given
 (azidentity's DefaultAzureCredential):
@@ -97,8 +104,9 @@ func newPasswordsTopic() *cobra.Command {
 		Short: "How passwords are given: pass:, env:, file:, fd:, stdin, prompt",
 		Long: `Every flag that reads a password or a token takes a source, as openssl's
 -passin does: --password (a .pfx being written), --in-password (a .pfx
-being read), --auth-password (the management certificate) and
---access-token (an ARM bearer token).
+being read), --auth-password (the management certificate),
+--proof-password (entra's --proof-cert) and --access-token (a bearer
+token for ARM, Key Vault or Microsoft Graph).
 
   env:VAR     the value of the environment variable VAR
   file:PATH   the first line of the file PATH (keep it mode 0600)
@@ -115,7 +123,8 @@ A bare value that is none of these (--password MyPassw0rd) is refused with
 exit 2, and nothing of it is printed.
 
 Without the flag: AZCERT_PASSWORD, AZCERT_IN_PASSWORD,
-AZCERT_ISSUER_PASSWORD, AZCERT_AUTH_PASSWORD or AZCERT_ACCESS_TOKEN, which
+AZCERT_ISSUER_PASSWORD, AZCERT_AUTH_PASSWORD, AZCERT_PROOF_PASSWORD or
+AZCERT_ACCESS_TOKEN, which
 hold the secret itself, if set; else a prompt on a terminal; else exit 2
 with a message naming the flag. A password is never read from the config
 file and never appears in output, logs, the

@@ -122,6 +122,14 @@ func TestJSONStyle(t *testing.T) {
 		{cmd: "vpn revoke add", args: append([]string{site}, vpn...)},
 		{cmd: "vpn revoke list", args: vpn, array: true},
 		{cmd: "vpn revoke remove", args: append([]string{"--thumbprint", mustThumb(t, site)}, vpn...)},
+		{cmd: "entra list", args: []string{"--app", ciDeploy}, array: true}, // none yet
+		{cmd: "entra add", args: []string{site, "--app", ciDeploy}},
+		{cmd: "entra add", args: []string{site, "--app", ciDeploy}}, // already present
+		{cmd: "entra add", args: []string{mgmtCer, "--app", ciDeploy, "--proof-cert", sitePFX, "--proof-password", "env:RELPW"}},
+		{cmd: "entra list", args: []string{"--app", ciDeploy}, array: true},
+		{cmd: "entra signin", args: append([]string{sitePFX, "--app", ciDeploy, "--tenant", emu.srv.Graph.Tenant(), "--authority", emu.srv.URL}, pw...)},
+		{cmd: "entra remove", args: []string{"--app", ciDeploy, "--thumbprint", mustThumb(t, site), "--proof-cert", sitePFX, "--proof-password", "env:RELPW", "--yes"}},
+		{cmd: "entra remove", args: []string{"--app", ciDeploy, "--thumbprint", mustThumb(t, site), "--yes"}}, // not present
 	}
 	ran := map[string]bool{}
 	check := func(t *testing.T, rn jsonRun, stdout string) {

@@ -28,6 +28,8 @@ import (
 	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/emulator/azure"
 	"github.com/azcert/azcert/pkg/emulator/emulatortest"
+	"github.com/azcert/azcert/pkg/entra"
+	"github.com/azcert/azcert/pkg/graph"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 	"github.com/azcert/azcert/pkg/network"
 )
@@ -351,6 +353,7 @@ func startRelEmulator(t *testing.T, fx *relFixtures, edit func(*azure.Config)) *
 		Trust: []*x509.Certificate{fx.mgmtCert}, Services: []string{"web"},
 		APIMServices: []string{"rg-api/contoso-apim"},
 		VPNGateways:  []string{"rg-net/vpngw"},
+		EntraApps:    []string{"ci-deploy"},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -367,7 +370,7 @@ func emulatorEnv(t *testing.T, fx *relFixtures, srv *azure.Emulator) map[string]
 	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return map[string]string{
+	env := map[string]string{
 		"AZCERT_ENDPOINT":      srv.URL,
 		"AZCERT_CA_FILE":       ca,
 		"AZCERT_SUBSCRIPTION":  srv.Subscription,
@@ -378,6 +381,9 @@ func emulatorEnv(t *testing.T, fx *relFixtures, srv *azure.Emulator) map[string]
 		"AZCERT_VAULT":         srv.URL,
 		"RELPW":                relPassword,
 	}
+	// Microsoft Graph (azcert entra) shares the port too.
+	env["AZCERT_GRAPH_ENDPOINT"] = srv.URL
+	return env
 }
 
 // invocation is the outcome of one in-process run of azcert.
@@ -409,6 +415,8 @@ func invoke(t *testing.T, args []string, stdin io.Reader, env map[string]string,
 	f.MgmtOptions = fastRetries
 	f.APIMOptions = func(o *apimclient.Options) { o.RetryDelay = time.Millisecond }
 	f.NetworkOptions = func(o *network.Options) { o.RetryDelay, o.PollInterval = time.Millisecond, 10*time.Millisecond }
+	f.GraphOptions = func(o *graph.Options) { o.RetryDelay = time.Millisecond }
+	f.SignInOptions = func(o *entra.SignInOptions) { o.RetryDelay = time.Millisecond }
 	if edit != nil {
 		edit(f)
 	}

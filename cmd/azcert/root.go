@@ -22,6 +22,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
 	"github.com/azcert/azcert/cmd/azcert/internal/emulatorcmd"
+	"github.com/azcert/azcert/cmd/azcert/internal/entra"
 	"github.com/azcert/azcert/cmd/azcert/internal/keyvault"
 	"github.com/azcert/azcert/cmd/azcert/internal/policy"
 	"github.com/azcert/azcert/cmd/azcert/internal/vpn"
@@ -282,6 +283,7 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		asm.NewCmdRotate(f, nil),
 		apim.NewCmdGroup(f),
 		keyvault.NewCmdGroup(f),
+		entra.NewCmdGroup(f),
 		newGenDocsCmd(f),
 		asm.NewCmdUpload(f, nil),
 		asm.NewCmdList(f, nil),
@@ -303,6 +305,8 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 // password.
 var unboundFlags = map[string]bool{
 	"password": true, "in-password": true, "issuer-password": true, "auth-password": true, "access-token": true, "config": true, "help": true, "version": true,
+	// AZCERT_PROOF_PASSWORD, of entra's --proof-cert, holds the password too.
+	"proof-password": true,
 }
 
 // maxConfigSize bounds the config file: a few lines of settings.

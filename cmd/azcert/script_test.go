@@ -418,9 +418,11 @@ func cmdOldCert(ts *testscript.TestScript, neg bool, args []string) {
 // emulators holds the emulator each running script started.
 var emulators sync.Map // *testscript.TestScript -> *azure.Emulator
 
-// emulator [--trust FILE]... [--service NAME]... [--max N] starts an
-// emulator in the test process and points azcert at it through
-// AZCERT_ENDPOINT, AZCERT_CA_FILE and AZCERT_SUBSCRIPTION.
+// emulator [--trust FILE]... [--service NAME]... [--apim RG/NAME]...
+// [--entra-app NAME]... [--max N] starts an emulator in the test process
+// and points azcert at it through AZCERT_ENDPOINT, AZCERT_CA_FILE,
+// AZCERT_SUBSCRIPTION, AZCERT_ARM_ENDPOINT and AZCERT_GRAPH_ENDPOINT
+// (EMU_URL is the authority, EMU_TENANT the tenant).
 func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	cfg := azure.Config{Listen: "127.0.0.1:0"}
 	for i := 0; i < len(args); i++ {
@@ -434,6 +436,8 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 			cfg.Services = append(cfg.Services, args[i+1])
 		case "--apim":
 			cfg.APIMServices = append(cfg.APIMServices, args[i+1])
+		case "--entra-app":
+			cfg.EntraApps = append(cfg.EntraApps, args[i+1])
 		case "--max":
 			n, err := strconv.Atoi(args[i+1])
 			ts.Check(err)
@@ -463,6 +467,9 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("AZCERT_ARM_ENDPOINT", srv.URL)
 	ts.Setenv("EMU_TOKEN", srv.APIM.Token())
 	ts.Setenv("EMU_VAULT", srv.URL) // the Key Vault data plane shares the port
+	// Microsoft Graph and the Entra ID authority share it too.
+	ts.Setenv("AZCERT_GRAPH_ENDPOINT", srv.URL)
+	ts.Setenv("EMU_TENANT", srv.Graph.Tenant())
 }
 
 func scriptEmulator(ts *testscript.TestScript) *azure.Emulator {

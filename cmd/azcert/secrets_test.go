@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/connect"
+	"github.com/azcert/azcert/pkg/entra"
 )
 
 // TestNoSecretInOutput runs every command that reads a password, a key or a
@@ -109,6 +112,16 @@ func TestNoSecretInOutput(t *testing.T) {
 		{args: []string{"vpn", "root", "list", "--gateway", "rg-net/vpngw", "--debug", "-o", "json"}},
 		{args: []string{"vpn", "root", "list", "--gateway", "rg-net/vpngw", "--access-token", "pass:" + wrong, "--retries", "0", "--debug"}},
 		{args: []string{"vpn", "revoke", "add", sitePFX, "--in-password", "env:RELPW", "--gateway", "rg-net/vpngw", "--debug"}},
+		{args: []string{"entra", "add", site, "--app", ciDeploy, "--debug"}},
+		{args: []string{"entra", "add", fx.path("mgmt.cer"), "--app", ciDeploy, "--proof-cert", sitePFX, "--proof-password", "env:RELPW", "--debug", "-o", "json"}},
+		{args: []string{"entra", "add", fx.path("mgmt.cer"), "--app", ciDeploy, "--proof-cert", sitePFX, "--proof-password", "pass:" + wrong, "--debug"}},
+		{args: []string{"entra", "list", "--app", ciDeploy, "--debug", "-o", "json"}},
+		{args: []string{"entra", "list", "--app", ciDeploy, "--access-token", "pass:" + wrong, "--retries", "0", "--debug"}},
+		{args: []string{"entra", "signin", sitePFX, "--app", ciDeploy, "--tenant", emu.srv.Graph.Tenant(), "--authority", emu.srv.URL, "--in-password", "env:RELPW", "--debug"}},
+		{args: []string{"entra", "signin", sitePFX, "--app", ciDeploy, "--tenant", emu.srv.Graph.Tenant(), "--authority", emu.srv.URL, "--in-password", "stdin", "--debug", "-o", "json"}, stdin: relPassword + "\n"},
+		{args: []string{"entra", "signin", fx.path("mgmt.pfx"), "--app", ciDeploy, "--tenant", emu.srv.Graph.Tenant(), "--authority", emu.srv.URL, "--in-password", "env:RELPW", "--debug"}},
+		{args: []string{"entra", "remove", "--app", ciDeploy, "--thumbprint", mustThumb(t, fx.path("mgmt.cer")), "--proof-cert", sitePFX, "--proof-password", "env:RELPW", "--yes", "--debug"}},
+		{args: []string{"entra", "remove", "--app", ciDeploy, "--thumbprint", mustThumb(t, site), "--force", "--yes", "--debug"}},
 		{args: []string{"version", "--debug"}},
 	}
 	// Positive control: the detector sees the key where azcert is asked to
@@ -131,7 +144,27 @@ func TestNoSecretInOutput(t *testing.T) {
 					}
 				}
 			}
-			r := invoke(t, rn.args, strings.NewReader(rn.stdin), emu.env, edit)
+			// The tokens Entra ID issues to entra signin are secrets too.
+			var issued []string
+			withTokens := func(f *cmdutil.Factory) {
+				edit(f)
+				f.SignIn = func(ctx context.Context, conn *cmdutil.ConnFlags, o entra.SignInOptions) (*entra.Token, error) {
+					tok, err := connect.SignIn(ctx, f, conn, o)
+					if tok != nil {
+						issued = append(issued, tok.AccessToken)
+					}
+					return tok, err
+				}
+			}
+			r := invoke(t, rn.args, strings.NewReader(rn.stdin), emu.env, withTokens)
+			for _, tok := range issued {
+				if tok == "" || strings.Contains(r.stdout+r.stderr, tok) {
+					t.Errorf("the output shows the access token Entra ID issued (or it was empty):\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+				}
+			}
+			if rn.args[0] == "entra" && rn.args[1] == "signin" && r.code == 0 && len(issued) == 0 {
+				t.Errorf("entra signin succeeded without a token passing through Factory.SignIn: the check sees nothing")
+			}
 			if r.panicked != nil || r.timedOut {
 				t.Fatalf("panicked %v, timed out %v", r.panicked, r.timedOut)
 			}
@@ -225,6 +258,10 @@ func TestBareValueNeverEchoed(t *testing.T) {
 		{"in-password", []string{"vpn", "root", "data", sitePFX, "--allow-leaf"}, ")"},
 		{"in-password", []string{"vpn", "revoke", "add", sitePFX, "--gateway", "rg-net/vpngw"}, ")"},
 		{"access-token", []string{"vpn", "root", "list", "--gateway", "rg-net/vpngw"}, ")"},
+		{"proof-password", []string{"entra", "add", site, "--app", ciDeploy, "--proof-cert", sitePFX}, ")"},
+		{"proof-password", []string{"entra", "remove", "--app", ciDeploy, "--thumbprint", strings.Repeat("A", 40), "--proof-cert", sitePFX, "--yes"}, ")"},
+		{"in-password", []string{"entra", "signin", sitePFX, "--app", ciDeploy, "--tenant", "contoso.onmicrosoft.com"}, ")"},
+		{"access-token", []string{"entra", "list", "--app", ciDeploy}, ")"},
 	}
 	const secret = "Qv7Xz9Wk3Jp"
 	values := []string{secret, "Qv7X:z9Wk3Jp", "fd:" + secret}

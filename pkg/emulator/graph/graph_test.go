@@ -366,7 +366,7 @@ func TestAddKeyAndRemoveKey(t *testing.T) {
 				{"too long", signed(t, fx.Admin.Cert, jwt.MapClaims{"aud": graph.ProofAudience, "iss": id, "nbf": now.Unix(), "exp": now.Unix() + 601}), "10 minutes"},
 				{"tampered", tamper(proof(t, fx.Admin.Cert, id, now)), "signature"},
 			} {
-				wantGraphError(t, tt.name, add(tt.proof), 400, "Request_BadRequest", tt.want)
+				wantGraphError(t, tt.name, add(tt.proof), 401, "Authentication_MissingOrMalformed", tt.want)
 			}
 			remove := func(keyID, p string) answer {
 				return e.do(t, http.MethodPost, path+"/removeKey", mustJSON(t, map[string]any{"keyId": keyID, "proof": p}), token)
@@ -380,7 +380,7 @@ func TestAddKeyAndRemoveKey(t *testing.T) {
 			}
 			// Once the only certificate has expired, no proof can be made.
 			e.clk.Advance(2 * 365 * 24 * time.Hour)
-			wantGraphError(t, "only an expired key", add(proof(t, fx.Admin.Cert, id, e.clk.Now())), 400, "Request_BadRequest", "no current certificate")
+			wantGraphError(t, "only an expired key", add(proof(t, fx.Admin.Cert, id, e.clk.Now())), 401, "Authentication_MissingOrMalformed", "no current certificate")
 		})
 	}
 }

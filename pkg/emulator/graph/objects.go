@@ -613,11 +613,14 @@ func (s *Service) removeKey(rq *request, o object) {
 // (https://learn.microsoft.com/graph/application-rollkey-prooftoken): a
 // JWT signed by one of the object's current certificates, aud
 // ProofAudience, iss the object id, exp - nbf at most ten minutes, now
-// between them. A bad proof is 400 Request_BadRequest naming the proof.
+// between them. A bad proof is 401 Authentication_MissingOrMalformed, as
+// Graph has answered it (microsoftgraph/microsoft-graph-docs issues 10686
+// and 22076; Graph's message is "Access Token missing or malformed."),
+// with a message naming the proof and what is wrong with it.
 func (s *Service) checkProof(rq *request, o object, proof string) bool {
 	now := s.h.Now()
 	fail := func(why string) bool {
-		rq.badRequest("The proof of possession is invalid: %s", why)
+		rq.fail(http.StatusUnauthorized, "Authentication_MissingOrMalformed", "Access Token missing or malformed: the proof of possession is invalid: %s", why)
 		return false
 	}
 	if proof == "" {

@@ -78,7 +78,8 @@ the checks and notes that go with them:
   entra         the certificate credential of a Microsoft Entra ID
                 application (service principal), which signs in with it:
                 digitalSignature, clientAuth only; a year by default, the
-                longest Microsoft advises for an application credential
+                longest Microsoft advises for an application credential;
+                register its .cer with azcert entra add
 
 Names may be DNS names, wildcards (*.contoso.net) and IP addresses. Unicode
 names are written in their IDNA form (xn--...). For a service certificate
@@ -347,9 +348,9 @@ func printPurposeNote(io *cmdutil.IOStreams, purpose certgen.Purpose, files map[
 }
 
 // printEntraNote tells how to register the certificate of an Entra ID
-// application credential today: the portal takes the .cer as it is, and
-// az ad app credential reset --cert takes PEM (with --append it keeps the
-// credentials already there).
+// application credential: azcert entra add takes the .cer, so does the
+// portal, and az ad app credential reset --cert takes PEM (with --append
+// it keeps the credentials already there).
 // https://learn.microsoft.com/cli/azure/ad/app/credential#az-ad-app-credential-reset
 func printEntraNote(io *cmdutil.IOStreams, files map[string]string, cerFormat string) {
 	pem := files["certPem"]
@@ -360,7 +361,7 @@ func printEntraNote(io *cmdutil.IOStreams, files map[string]string, cerFormat st
 	if convert {
 		pem = strings.TrimSuffix(files["cer"], filepath.Ext(files["cer"])) + ".crt.pem"
 	}
-	io.Notef("register %s with the Entra ID application as its certificate credential: upload it in the Azure portal (App registrations, Certificates & secrets), or run az ad app credential reset --id <app-id> --cert @%s --append (--append keeps the credentials already there); azcert cannot register it itself yet", files["cer"], pem)
+	io.Notef("register %s with the Entra ID application as its certificate credential: azcert entra add %s --app <app-id> (it keeps the credentials already there), or upload it in the Azure portal (App registrations, Certificates & secrets), or run az ad app credential reset --id <app-id> --cert @%s --append", files["cer"], files["cer"], pem)
 	if convert {
 		io.Notef("az takes the certificate as PEM: %s", check.ShellJoin([]string{"azcert", "export", "--cer", "--cer-format", "pem", files["cer"], "--out", pem}))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/certgen"
+	"github.com/azcert/azcert/pkg/entra"
 	"github.com/azcert/azcert/pkg/export"
 	"github.com/azcert/azcert/pkg/mgmtclient"
 	"github.com/azcert/azcert/pkg/network"
@@ -96,6 +97,7 @@ func ExitCode(err error) int {
 		azureOff *azhttp.UnavailableError
 		noCred   *CredentialError
 		azCred   *azhttp.CredentialError
+		tokenErr *entra.TokenError
 	)
 	if vpnRefused(err) {
 		return ExitAzure
@@ -103,6 +105,12 @@ func ExitCode(err error) int {
 	switch {
 	case errors.As(err, &azureOff):
 		return ExitAzureUnreachable
+	case errors.As(err, &tokenErr) && tokenErr.Unwrap() == nil:
+		// The identity platform's refusal, without the answer it came in.
+		if tokenErr.Status >= 500 || tokenErr.Status == 429 {
+			return ExitAzureUnreachable
+		}
+		return ExitAzure
 	case errors.As(err, &noCred), errors.As(err, &azCred):
 		return ExitAzure
 	case errors.As(err, &azureErr):

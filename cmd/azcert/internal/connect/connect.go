@@ -53,6 +53,7 @@ func Install(f *cmdutil.Factory) {
 			return Network(ctx, f, o)
 		}
 	}
+	installEntra(f)
 }
 
 // checkConn validates the flags every connection has.
