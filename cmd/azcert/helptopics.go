@@ -59,6 +59,7 @@ Variables that hold a flag's value (the same text the flag takes):
   AZCERT_GRAPH_ENDPOINT  --graph-endpoint: the Microsoft Graph URL
   AZCERT_TENANT          --tenant: the Entra ID tenant (entra signin)
   AZCERT_AUTHORITY       --authority: the Entra ID authority (entra signin)
+  AZCERT_GATEWAY         --gateway: the VPN gateway, RG/NAME or its resource id
   AZCERT_RESOURCE_GROUP, AZCERT_SERVICE, AZCERT_TIMEOUT, AZCERT_RETRIES, ...
   AZCERT_CONFIG          the config file, like --config
 

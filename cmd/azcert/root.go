@@ -220,10 +220,12 @@ const rootLong = `azcert creates, converts, fingerprints and inspects the certif
 asks for: self-signed X.509 v3 certificates with RSA >= 2048 whose subject is
 your custom domain, .pfx files in encodings Windows and Azure accept, .cer
 files, and thumbprints in the forms the portal, .cscfg files and the API use.
-It checks a certificate against Azure's requirements, edits .cscfg files,
-uploads certificates through the Service Management API and to API
-Management through Azure Resource Manager, and runs a local emulator of
-both for trying all of it offline.
+It issues client certificates from a root of its own (VPN point-to-site),
+checks a certificate against Azure's requirements, and edits .cscfg files.
+It puts certificates where Azure uses them: the Service Management API,
+API Management and VPN gateways through Azure Resource Manager, Key Vault,
+and Entra ID applications through Microsoft Graph (and signs in with them);
+and it runs a local emulator of all of these for trying everything offline.
 
 Output goes to stdout (text, or JSON with -o json); notes, warnings and
 errors go to stderr. Exit codes are listed by 'azcert help exit-codes'.`
