@@ -84,10 +84,11 @@ token the endpoint issued (for the application's own objects).
 
 It listens on 127.0.0.1 by default and prints its URL, subscription, CA
 file, ARM endpoint, ARM token and Key Vault URL, one "key: value" per line
-(JSON with -o json), then the Graph endpoint, the tenant and one
-"entra-app:" line per application with its ids. Ctrl-C or SIGTERM stops
-it; with --state FILE the registrations, the vault's certificates and the
-applications' credentials survive a restart.
+(JSON with -o json), then the Graph endpoint, the tenant, one "entra-app:"
+line per application with its ids and one "vpn-gateway:" line per gateway.
+Ctrl-C or SIGTERM stops it; with --state FILE the registrations, the
+vault's certificates, the applications' credentials and the gateways
+survive a restart.
 
 Faults for trying retries (--fault, repeatable): throttle:N (503
 TooManyRequests), internal:N (500), reset:N (drop the connection),
