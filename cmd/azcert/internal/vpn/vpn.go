@@ -146,7 +146,10 @@ func vpnError(err error, gateway string) error {
 }
 
 // loadCert reads a certificate file (.cer DER or PEM, .pem, or .pfx with
-// --in-password); only its certificate is used.
+// --in-password); only its certificate is used. A file of several
+// certificates without a key is refused: nothing says which one is meant
+// (a .pfx's key names its certificate), and taking the first would upload
+// or revoke another than the user thinks.
 func loadCert(f *cmdutil.Factory, file, inPassword string, token string) (*export.Bundle, error) {
 	if err := input.CheckStdin([]string{file}, input.PasswordFlag{Name: "in-password", Spec: inPassword}, input.PasswordFlag{Name: "access-token", Spec: token}); err != nil {
 		return nil, err
@@ -154,6 +157,10 @@ func loadCert(f *cmdutil.Factory, file, inPassword string, token string) (*expor
 	l, err := input.LoadFile(f, file, secret.Request{Flag: "in-password", Spec: inPassword, EnvVar: "AZCERT_IN_PASSWORD"})
 	if err != nil {
 		return nil, err
+	}
+	if b := l.Bundle; b.Key == nil && len(b.Chain) > 0 {
+		return nil, cmdutil.WithHint(cmdutil.InputErrorf("%s holds %d certificates and no key, so which one is meant is not clear", input.Name(file), 1+len(b.Chain)),
+			"give a file with just the one certificate (its .cer), or its .pfx with the key")
 	}
 	return l.Bundle, nil
 }
