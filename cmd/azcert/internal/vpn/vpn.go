@@ -119,6 +119,7 @@ func vpnError(err error, gateway string) error {
 		inUse    *network.NameInUseError
 		conflict *network.ConflictError
 		op       *network.OperationError
+		timeout  *network.TimeoutError
 		e        *network.Error
 	)
 	switch {
@@ -130,6 +131,10 @@ func vpnError(err error, gateway string) error {
 		return cmdutil.WithHint(err, "give another --name")
 	case errors.As(err, &conflict):
 		return cmdutil.WithHint(err, "someone else kept changing the gateway meanwhile (the portal, another pipeline): run the command again; it changes only what is not there yet")
+	case errors.As(err, &timeout) && timeout.Sent:
+		return cmdutil.WithHint(err, "the gateway may yet apply it: run the command again once the gateway's update has ended (it changes only what is not there yet), or give a longer --timeout")
+	case errors.As(err, &timeout):
+		return cmdutil.WithHint(err, "run the command again once the gateway's update has ended, or give a longer --timeout")
 	case errors.As(err, &op):
 		return cmdutil.WithHint(err, "the gateway's Activity log in the portal says more; run the command again once the gateway is Succeeded")
 	case errors.As(err, &e):
