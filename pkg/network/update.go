@@ -92,9 +92,9 @@ func (e *ConflictError) Error() string {
 // Unwrap returns the last conflict's answer.
 func (e *ConflictError) Unwrap() error { return e.Err }
 
-// TimeoutError reports that the context ended while a change waited for
-// the gateway: for its update operation to end after the change was sent
-// (Sent), or for another update to end before it could be.
+// TimeoutError reports that the context's deadline passed while a change
+// waited for the gateway: for its update operation to end after the change
+// was sent (Sent), or for another update to end before it could be.
 type TimeoutError struct {
 	// Sent reports that the change was written and accepted (or its
 	// answer lost): the gateway may apply it yet.
@@ -242,10 +242,10 @@ func (c *Client) update(ctx context.Context, rg, name, done, noop string, edit c
 	wrote := false // a write was sent that may have been applied
 	sent := false  // a write was accepted, or its answer lost
 	defer func() {
-		// The context's end while waiting on the gateway: say whether
-		// the change may land yet. Before any write, a request that ran
+		// The context's deadline passed while waiting on the gateway: say
+		// whether the change may land yet. Before any write, a request that ran
 		// out of time says so already (UnavailableError).
-		if err != nil && ctx.Err() != nil && (sent || !errors.As(err, new(*UnavailableError))) {
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && (sent || !errors.As(err, new(*UnavailableError))) {
 			err = &TimeoutError{Sent: sent, Err: err}
 		}
 	}()
