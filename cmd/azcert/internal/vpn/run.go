@@ -21,7 +21,9 @@ func oneRootFileArgs(cmd *cobra.Command, args []string) error {
 // nameOrThumbprintArgs is the Args of a command that takes one argument
 // or --thumbprint: one is the argument as counted ("client certificate
 // file"), either it as a choice with --thumbprint ("the client
-// certificate's file").
+// certificate's file"). An empty one is refused: it would match nothing,
+// and `remove "$NAME" --yes` with NAME unset would report "not present"
+// and succeed.
 func nameOrThumbprintArgs(one, either string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		th := cmd.Flags().Changed("thumbprint")
@@ -32,6 +34,10 @@ func nameOrThumbprintArgs(one, either string) cobra.PositionalArgs {
 			return cmdutil.UsageErrorf("give %s or --thumbprint, not both", either)
 		case len(args) == 0 && !th:
 			return cmdutil.UsageErrorf("give %s or --thumbprint", either)
+		case len(args) == 1 && args[0] == "":
+			return cmdutil.UsageErrorf("%s is empty", either)
+		case th && cmd.Flags().Lookup("thumbprint").Value.String() == "":
+			return cmdutil.UsageErrorf("--thumbprint is empty")
 		}
 		return nil
 	}
