@@ -92,6 +92,27 @@ func (e *ConflictError) Error() string {
 // Unwrap returns the last conflict's answer.
 func (e *ConflictError) Unwrap() error { return e.Err }
 
+// TimeoutError reports that the context's deadline passed while a change
+// waited for the gateway: for its update operation to end after the change
+// was sent (Sent), or for another update to end before it could be.
+type TimeoutError struct {
+	// Sent reports that the change was written and accepted (or its
+	// answer lost): the gateway may apply it yet.
+	Sent bool
+	Err  error
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Sent {
+		return "the change was sent, but the gateway was still updating when the time ran out"
+	}
+	return "the gateway was busy with another update when the time ran out; nothing was changed"
+}
+
+// Unwrap returns the error the end of the context caused (Error leaves
+// it out: it says no more than that the time ran out).
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
 // change edits a gateway: it returns false when there is nothing to do
 // (the change is in place), with the name of the item concerned.
 type change func(g *Gateway) (changed bool, name string, err error)
@@ -212,13 +233,22 @@ func (c *Client) RemoveRevoked(ctx context.Context, rg, name, revNameOrThumbprin
 // follow the operation, read again and confirm. A conflict (412, 409
 // AnotherOperationInProgress) or a lost answer starts over from a fresh
 // read, so a change is never written over another one and never twice.
-func (c *Client) update(ctx context.Context, rg, name, done, noop string, edit change) (*Result, error) {
+func (c *Client) update(ctx context.Context, rg, name, done, noop string, edit change) (_ *Result, err error) {
 	u, err := c.gatewayURL(rg, name)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{}
 	wrote := false // a write was sent that may have been applied
+	sent := false  // a write was accepted, or its answer lost
+	defer func() {
+		// The context's deadline passed while waiting on the gateway: say
+		// whether the change may land yet. Before any write, a request that ran
+		// out of time says so already (UnavailableError).
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && (sent || !errors.As(err, new(*UnavailableError))) {
+			err = &TimeoutError{Sent: sent, Err: err}
+		}
+	}()
 	var lastConflict error
 	for try := 0; try <= c.maxConflicts; try++ {
 		g, err := c.get(ctx, u, rg)
@@ -268,12 +298,14 @@ func (c *Client) update(ctx context.Context, rg, name, done, noop string, edit c
 		if errors.As(err, &unavailable) {
 			// The answer was lost: the write may or may not have been
 			// applied. The next read tells.
+			sent = true
 			lastConflict = err
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
+		sent = true
 		if err := c.follow(ctx, u, rg, resp, data); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -48,6 +49,8 @@ func TestExitCode(t *testing.T) {
 		{"vpn conflicts", &network.ConflictError{Tries: 6, Err: &azhttp.Error{StatusCode: 412}}, 5},
 		{"vpn conflicts, last answer lost", &network.ConflictError{Tries: 6, Err: &azhttp.UnavailableError{Err: errors.New("reset")}}, 5},
 		{"vpn hint keeps code", WithHint(&network.LimitError{Gateway: "rg/gw", Max: 20}, "remove one"), 5},
+		{"vpn timeout after the change was sent", fmt.Errorf("adding: %w", &network.TimeoutError{Sent: true, Err: context.DeadlineExceeded}), 6},
+		{"vpn timeout waiting for another update", &network.TimeoutError{Err: context.DeadlineExceeded}, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

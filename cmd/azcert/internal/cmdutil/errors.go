@@ -103,7 +103,7 @@ func ExitCode(err error) int {
 		return ExitAzure
 	}
 	switch {
-	case errors.As(err, &azureOff):
+	case errors.As(err, &azureOff), errors.As(err, new(*network.TimeoutError)):
 		return ExitAzureUnreachable
 	case errors.As(err, &tokenErr) && tokenErr.Unwrap() == nil:
 		// The identity platform's refusal, without the answer it came in.

@@ -48,6 +48,10 @@ func Read(f *cmdutil.Factory, arg string) ([]byte, error) {
 		}
 		return data, nil
 	}
+	if arg == "" {
+		// os.Open says "open : no such file or directory".
+		return nil, cmdutil.InputErrorf("the file name is empty")
+	}
 	fh, err := os.Open(arg)
 	if err != nil {
 		switch {

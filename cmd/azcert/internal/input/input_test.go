@@ -56,6 +56,7 @@ func TestRead(t *testing.T) {
 		{filepath.Join(dir, "none.cer"), "no such file"},
 		{dir, "is a directory"},
 		{big, "larger than any certificate"},
+		{"", "the file name is empty"},
 	} {
 		_, err := Read(testFactory(""), tt.arg)
 		var ie *cmdutil.InputError

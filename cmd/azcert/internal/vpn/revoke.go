@@ -49,29 +49,8 @@ func NewCmdRevokeAdd(f *cmdutil.Factory, runF func(*RevokeAddOptions) error) *co
 
   # By thumbprint, under a name that says who it was
   azcert vpn revoke add --thumbprint 3B4E0C1F9A2B6D7E8F9012345678ABCDEF012345 --name alice-laptop --gateway rg-net/vpngw`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			th := cmd.Flags().Changed("thumbprint")
-			switch {
-			case len(args) > 1:
-				return cmdutil.UsageErrorf("give one client certificate file (got %d)", len(args))
-			case len(args) == 1 && th:
-				return cmdutil.UsageErrorf("give the client certificate's file or --thumbprint, not both")
-			case len(args) == 0 && !th:
-				return cmdutil.UsageErrorf("give the client certificate's file or --thumbprint")
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Ctx = cmd.Context()
-			if len(args) == 1 {
-				opts.File = args[0]
-			}
-			opts.Net.Conn.CloudChanged = cmd.Flags().Changed("cloud")
-			if runF != nil {
-				return runF(opts)
-			}
-			return RevokeAddRun(opts)
-		},
+		Args: nameOrThumbprintArgs("client certificate file", "the client certificate's file"),
+		RunE: runE(opts, &opts.Ctx, &opts.File, &opts.Net, runF, RevokeAddRun),
 	}
 	cmdutil.AddNetworkFlags(cmd, &opts.Net, secret.InSyntax)
 	fl := cmd.Flags()
@@ -104,19 +83,10 @@ func RevokeAddRun(opts *RevokeAddOptions) error {
 			return cmdutil.UsageErrorf("--thumbprint: %v", err)
 		}
 	}
-	sess, err := f.Network(opts.Ctx, &opts.Net)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := opts.Net.Conn.WithTimeout(opts.Ctx)
-	defer cancel()
-	res, err := sess.Client.AddRevoked(ctx, sess.ResourceGroup, sess.Name, opts.Name, tp)
-	if err != nil {
-		return vpnError(fmt.Errorf("revoking %s on %s: %w", tp, sess.Where, err), opts.Net.Gateway)
-	}
-	c := changeOf(sess, res, tp)
-	c.Subject = subject
-	return printChange(opts.IO, f, sess, res, c)
+	return withGateway(opts.Ctx, f, &opts.Net, func(ctx context.Context, sess *cmdutil.NetworkSession) error {
+		res, err := sess.Client.AddRevoked(ctx, sess.ResourceGroup, sess.Name, opts.Name, tp)
+		return report(opts.IO, f, sess, opts.Net.Gateway, res, err, fmt.Sprintf("revoking %s on %s", tp, sess.Where), tp, func(c *changeResult) { c.Subject = subject })
+	})
 }
 
 // RevokeListOptions is what `azcert vpn revoke list` runs with.
@@ -141,14 +111,7 @@ func NewCmdRevokeList(f *cmdutil.Factory, runF func(*RevokeListOptions) error) *
   # Just the thumbprints
   azcert vpn revoke list --gateway rg-net/vpngw -o json | jq -r '.[].thumbprint'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Ctx = cmd.Context()
-			opts.Net.Conn.CloudChanged = cmd.Flags().Changed("cloud")
-			if runF != nil {
-				return runF(opts)
-			}
-			return RevokeListRun(opts)
-		},
+		RunE: runE(opts, &opts.Ctx, nil, &opts.Net, runF, RevokeListRun),
 	}
 	cmdutil.AddNetworkFlags(cmd, &opts.Net, secret.InSyntax)
 	return cmd
@@ -162,29 +125,29 @@ type revokedResult struct {
 
 // RevokeListRun runs `azcert vpn revoke list`.
 func RevokeListRun(opts *RevokeListOptions) error {
-	f := opts.Factory
-	sess, err := f.Network(opts.Ctx, &opts.Net)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := opts.Net.Conn.WithTimeout(opts.Ctx)
-	defer cancel()
-	revoked, err := sess.Client.Revoked(ctx, sess.ResourceGroup, sess.Name)
-	if err != nil {
-		return vpnError(fmt.Errorf("reading %s: %w", sess.Where, err), opts.Net.Gateway)
-	}
+	return withGateway(opts.Ctx, opts.Factory, &opts.Net, func(ctx context.Context, sess *cmdutil.NetworkSession) error {
+		revoked, err := sess.Client.Revoked(ctx, sess.ResourceGroup, sess.Name)
+		if err != nil {
+			return vpnError(fmt.Errorf("reading %s: %w", sess.Where, err), opts.Net.Gateway)
+		}
+		return printRevoked(opts.IO, opts.Factory, sess, revoked)
+	})
+}
+
+// printRevoked prints the revoked certificates: a table, or the JSON array.
+func printRevoked(io *cmdutil.IOStreams, f *cmdutil.Factory, sess *cmdutil.NetworkSession, revoked []network.RevokedCertificate) error {
 	rows := []revokedResult{}
 	for _, r := range revoked {
 		rows = append(rows, revokedResult{Name: r.Name, Thumbprint: r.Thumbprint})
 	}
 	if f.JSON() {
-		return cmdutil.WriteJSON(opts.IO.Out, rows)
+		return cmdutil.WriteJSON(io.Out, rows)
 	}
 	if len(rows) == 0 {
-		opts.IO.Notef("no revoked certificates on %s", sess.Where)
+		io.Notef("no revoked certificates on %s", sess.Where)
 		return nil
 	}
-	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	w := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tTHUMBPRINT")
 	for _, r := range rows {
 		fmt.Fprintf(w, "%s\t%s\n", cmdutil.Printable(r.Name), cmdutil.Printable(r.Thumbprint))
@@ -218,29 +181,8 @@ that is not on the list is reported and exits 0.`,
 
   # By the name it was revoked under
   azcert vpn revoke remove alice-laptop --gateway rg-net/vpngw`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			th := cmd.Flags().Changed("thumbprint")
-			switch {
-			case len(args) > 1:
-				return cmdutil.UsageErrorf("give one revoked certificate name (got %d)", len(args))
-			case len(args) == 1 && th:
-				return cmdutil.UsageErrorf("give the revoked certificate's name or --thumbprint, not both")
-			case len(args) == 0 && !th:
-				return cmdutil.UsageErrorf("give the revoked certificate's name or --thumbprint")
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Ctx = cmd.Context()
-			if len(args) == 1 {
-				opts.Name = args[0]
-			}
-			opts.Net.Conn.CloudChanged = cmd.Flags().Changed("cloud")
-			if runF != nil {
-				return runF(opts)
-			}
-			return RevokeRemoveRun(opts)
-		},
+		Args: nameOrThumbprintArgs("revoked certificate name", "the revoked certificate's name"),
+		RunE: runE(opts, &opts.Ctx, &opts.Name, &opts.Net, runF, RevokeRemoveRun),
 	}
 	cmdutil.AddNetworkFlags(cmd, &opts.Net, secret.InSyntax)
 	cmd.Flags().StringVar(&opts.Thumbprint, "thumbprint", "", "the certificate's SHA-1 thumbprint instead of its name")
@@ -258,33 +200,26 @@ func RevokeRemoveRun(opts *RevokeRemoveOptions) error {
 		}
 		target = tp
 	}
-	sess, err := f.Network(opts.Ctx, &opts.Net)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := opts.Net.Conn.WithTimeout(opts.Ctx)
-	defer cancel()
-	tp := ""
-	if opts.Thumbprint != "" {
-		tp = target
-	} else {
-		// The thumbprint the name stands for, for the output.
-		g, err := sess.Client.Gateway(ctx, sess.ResourceGroup, sess.Name)
-		if err != nil {
-			return vpnError(fmt.Errorf("reading %s: %w", sess.Where, err), opts.Net.Gateway)
-		}
-		for _, r := range g.Revoked {
-			if strings.EqualFold(r.Name, target) {
-				tp = r.Thumbprint
+	return withGateway(opts.Ctx, f, &opts.Net, func(ctx context.Context, sess *cmdutil.NetworkSession) error {
+		tp := ""
+		if opts.Thumbprint != "" {
+			tp = target
+		} else {
+			// The thumbprint the name stands for, for the output.
+			g, err := readGateway(ctx, sess, opts.Net.Gateway)
+			if err != nil {
+				return err
+			}
+			for _, r := range g.Revoked {
+				if strings.EqualFold(r.Name, target) {
+					tp = r.Thumbprint
+				}
 			}
 		}
-	}
-	res, err := sess.Client.RemoveRevoked(ctx, sess.ResourceGroup, sess.Name, target)
-	if err != nil {
-		return vpnError(fmt.Errorf("removing %s from the revoked certificates of %s: %w", target, sess.Where, err), opts.Net.Gateway)
-	}
-	if res.Status == network.StatusNotPresent && opts.Thumbprint != "" {
-		res.Name = ""
-	}
-	return printChange(opts.IO, f, sess, res, changeOf(sess, res, tp))
+		res, err := sess.Client.RemoveRevoked(ctx, sess.ResourceGroup, sess.Name, target)
+		if err == nil && res.Status == network.StatusNotPresent && opts.Thumbprint != "" {
+			res.Name = ""
+		}
+		return report(opts.IO, f, sess, opts.Net.Gateway, res, err, fmt.Sprintf("removing %s from the revoked certificates of %s", target, sess.Where), tp, nil)
+	})
 }

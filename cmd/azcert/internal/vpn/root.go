@@ -60,21 +60,8 @@ func NewCmdRootAdd(f *cmdutil.Factory, runF func(*RootAddOptions) error) *cobra.
   # Under a name of your choice, from the .pfx, the gateway given by resource id
   azcert vpn root add p2s-root.pfx --in-password env:ROOT_PW --name contoso-2026 \
     --gateway /subscriptions/$SUB/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkGateways/vpngw`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("give exactly one root certificate file (got %d)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Ctx = cmd.Context()
-			opts.File = args[0]
-			opts.Net.Conn.CloudChanged = cmd.Flags().Changed("cloud")
-			if runF != nil {
-				return runF(opts)
-			}
-			return RootAddRun(opts)
-		},
+		Args: oneRootFileArgs,
+		RunE: runE(opts, &opts.Ctx, &opts.File, &opts.Net, runF, RootAddRun),
 	}
 	cmdutil.AddNetworkFlags(cmd, &opts.Net, secret.InSyntax)
 	fl := cmd.Flags()
@@ -169,20 +156,13 @@ func RootAddRun(opts *RootAddOptions) error {
 	if name == "" {
 		name = network.DefaultRootName(b.Cert)
 	}
-	sess, err := f.Network(opts.Ctx, &opts.Net)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := opts.Net.Conn.WithTimeout(opts.Ctx)
-	defer cancel()
-	res, err := sess.Client.AddRoot(ctx, sess.ResourceGroup, sess.Name, name, b.Cert.Raw)
-	if err != nil {
-		return vpnError(fmt.Errorf("adding %s to %s: %w", opts.File, sess.Where, err), opts.Net.Gateway)
-	}
-	c := changeOf(sess, res, thumb(b.Cert))
-	na := b.Cert.NotAfter.UTC()
-	c.Subject, c.NotAfter = b.Cert.Subject.String(), &na
-	return printChange(opts.IO, f, sess, res, c)
+	return withGateway(opts.Ctx, f, &opts.Net, func(ctx context.Context, sess *cmdutil.NetworkSession) error {
+		res, err := sess.Client.AddRoot(ctx, sess.ResourceGroup, sess.Name, name, b.Cert.Raw)
+		return report(opts.IO, f, sess, opts.Net.Gateway, res, err, fmt.Sprintf("adding %s to %s", opts.File, sess.Where), thumb(b.Cert), func(c *changeResult) {
+			na := b.Cert.NotAfter.UTC()
+			c.Subject, c.NotAfter = b.Cert.Subject.String(), &na
+		})
+	})
 }
 
 // RootListOptions is what `azcert vpn root list` runs with.
@@ -210,14 +190,7 @@ has its publicCertData.`,
   # The roots whose certificate expires within 90 days
   azcert vpn root list --gateway rg-net/vpngw -o json | jq -r '.[] | select(.daysLeft < 90) | .name'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Ctx = cmd.Context()
-			opts.Net.Conn.CloudChanged = cmd.Flags().Changed("cloud")
-			if runF != nil {
-				return runF(opts)
-			}
-			return RootListRun(opts)
-		},
+		RunE: runE(opts, &opts.Ctx, nil, &opts.Net, runF, RootListRun),
 	}
 	cmdutil.AddNetworkFlags(cmd, &opts.Net, secret.InSyntax)
 	return cmd
@@ -225,17 +198,17 @@ has its publicCertData.`,
 
 // RootListRun runs `azcert vpn root list`.
 func RootListRun(opts *RootListOptions) error {
-	f := opts.Factory
-	sess, err := f.Network(opts.Ctx, &opts.Net)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := opts.Net.Conn.WithTimeout(opts.Ctx)
-	defer cancel()
-	g, err := sess.Client.Gateway(ctx, sess.ResourceGroup, sess.Name)
-	if err != nil {
-		return vpnError(fmt.Errorf("reading %s: %w", sess.Where, err), opts.Net.Gateway)
-	}
+	return withGateway(opts.Ctx, opts.Factory, &opts.Net, func(ctx context.Context, sess *cmdutil.NetworkSession) error {
+		g, err := readGateway(ctx, sess, opts.Net.Gateway)
+		if err != nil {
+			return err
+		}
+		return printRoots(opts.IO, opts.Factory, sess, g)
+	})
+}
+
+// printRoots prints g's roots: a table, or the JSON array.
+func printRoots(io *cmdutil.IOStreams, f *cmdutil.Factory, sess *cmdutil.NetworkSession, g *network.Gateway) error {
 	if !g.PointToSite {
 		f.IO.Warnf("%s has no point-to-site configuration, so it takes no root certificates yet", sess.Where)
 	}
@@ -244,13 +217,13 @@ func RootListRun(opts *RootListOptions) error {
 		rows = append(rows, rootOf(r, f.Now()))
 	}
 	if f.JSON() {
-		return cmdutil.WriteJSON(opts.IO.Out, rows)
+		return cmdutil.WriteJSON(io.Out, rows)
 	}
 	if len(rows) == 0 {
-		opts.IO.Notef("no root certificates on %s", sess.Where)
+		io.Notef("no root certificates on %s", sess.Where)
 		return nil
 	}
-	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	w := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tTHUMBPRINT\tSUBJECT\tEXPIRES\tDAYS")
 	for _, r := range rows {
 		expires, days := "-", "-"
@@ -266,7 +239,7 @@ func RootListRun(opts *RootListOptions) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	opts.IO.Notef("%d of %d root certificates on %s", len(rows), network.MaxRoots, sess.Where)
+	io.Notef("%d of %d root certificates on %s", len(rows), network.MaxRoots, sess.Where)
 	return nil
 }
 
@@ -300,29 +273,8 @@ func NewCmdRootRemove(f *cmdutil.Factory, runF func(*RootRemoveOptions) error) *
 
   # By the thumbprint of the root's file
   azcert vpn root remove --thumbprint $(azcert thumbprint old-root.cer) --gateway rg-net/vpngw --yes`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			th := cmd.Flags().Changed("thumbprint")
-			switch {
-			case len(args) > 1:
-				return cmdutil.UsageErrorf("give one root certificate name (got %d)", len(args))
-			case len(args) == 1 && th:
-				return cmdutil.UsageErrorf("give the root's name or --thumbprint, not both")
-			case len(args) == 0 && !th:
-				return cmdutil.UsageErrorf("give the root's name or --thumbprint")
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Ctx = cmd.Context()
-			if len(args) == 1 {
-				opts.Name = args[0]
-			}
-			opts.Net.Conn.CloudChanged = cmd.Flags().Changed("cloud")
-			if runF != nil {
-				return runF(opts)
-			}
-			return RootRemoveRun(opts)
-		},
+		Args: nameOrThumbprintArgs("root certificate name", "the root's name"),
+		RunE: runE(opts, &opts.Ctx, &opts.Name, &opts.Net, runF, RootRemoveRun),
 	}
 	cmdutil.AddNetworkFlags(cmd, &opts.Net, secret.InSyntax)
 	cmd.Flags().StringVar(&opts.Thumbprint, "thumbprint", "", "the root's SHA-1 thumbprint instead of its name")
@@ -344,38 +296,31 @@ func RootRemoveRun(opts *RootRemoveOptions) error {
 	if !opts.Yes && !(opts.IO.InTTY && opts.IO.ErrTTY) {
 		return cmdutil.UsageErrorf("removing a root needs confirmation: give --yes (there is no terminal to ask on)")
 	}
-	sess, err := f.Network(opts.Ctx, &opts.Net)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := opts.Net.Conn.WithTimeout(opts.Ctx)
-	defer cancel()
-	g, err := sess.Client.Gateway(ctx, sess.ResourceGroup, sess.Name)
-	if err != nil {
-		return vpnError(fmt.Errorf("reading %s: %w", sess.Where, err), opts.Net.Gateway)
-	}
-	var found *network.RootCertificate
-	for i, r := range g.Roots {
-		if (tp != "" && r.Thumbprint == tp) || (tp == "" && strings.EqualFold(r.Name, opts.Name)) {
-			found = &g.Roots[i]
-			break
-		}
-	}
-	if found == nil {
-		res := &network.Result{Gateway: g, Status: network.StatusNotPresent, Name: opts.Name}
-		return printChange(opts.IO, f, sess, res, changeOf(sess, res, tp))
-	}
-	if !opts.Yes {
-		if err := confirm(opts.IO, fmt.Sprintf("Remove root certificate %s (%s) from %s? Client certificates it issued stop working.",
-			cmdutil.Printable(found.Name), cmdutil.OrNone(found.Thumbprint), sess.Where)); err != nil {
+	return withGateway(opts.Ctx, f, &opts.Net, func(ctx context.Context, sess *cmdutil.NetworkSession) error {
+		g, err := readGateway(ctx, sess, opts.Net.Gateway)
+		if err != nil {
 			return err
 		}
-	}
-	res, err := sess.Client.RemoveRoot(ctx, sess.ResourceGroup, sess.Name, found.Name)
-	if err != nil {
-		return vpnError(fmt.Errorf("removing %s from %s: %w", found.Name, sess.Where, err), opts.Net.Gateway)
-	}
-	return printChange(opts.IO, f, sess, res, changeOf(sess, res, found.Thumbprint))
+		var found *network.RootCertificate
+		for i, r := range g.Roots {
+			if (tp != "" && r.Thumbprint == tp) || (tp == "" && strings.EqualFold(r.Name, opts.Name)) {
+				found = &g.Roots[i]
+				break
+			}
+		}
+		if found == nil {
+			res := &network.Result{Gateway: g, Status: network.StatusNotPresent, Name: opts.Name}
+			return printChange(opts.IO, f, sess, res, changeOf(sess, res, tp))
+		}
+		if !opts.Yes {
+			if err := confirm(opts.IO, fmt.Sprintf("Remove root certificate %s (%s) from %s? Client certificates it issued stop working.",
+				cmdutil.Printable(found.Name), cmdutil.OrNone(found.Thumbprint), sess.Where)); err != nil {
+				return err
+			}
+		}
+		res, err := sess.Client.RemoveRoot(ctx, sess.ResourceGroup, sess.Name, found.Name)
+		return report(opts.IO, f, sess, opts.Net.Gateway, res, err, fmt.Sprintf("removing %s from %s", found.Name, sess.Where), found.Thumbprint, nil)
+	})
 }
 
 // RootDataOptions is what `azcert vpn root data` runs with.
@@ -409,20 +354,8 @@ func NewCmdRootData(f *cmdutil.Factory, runF func(*RootDataOptions) error) *cobr
 
   # Straight into the clipboard (macOS; xclip -selection clipboard on Linux)
   azcert vpn root data p2s-root.cer | pbcopy`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("give exactly one root certificate file (got %d)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Ctx = cmd.Context()
-			opts.File = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return RootDataRun(opts)
-		},
+		Args: oneRootFileArgs,
+		RunE: runE(opts, &opts.Ctx, &opts.File, nil, runF, RootDataRun),
 	}
 	cmd.Flags().StringVar(&opts.InPassword, "in-password", "", "password source for a .pfx: "+secret.InSyntax)
 	cmd.Flags().BoolVar(&opts.AllowLeaf, "allow-leaf", false, "print it for a certificate that is not a certificate authority")

@@ -119,6 +119,7 @@ func vpnError(err error, gateway string) error {
 		inUse    *network.NameInUseError
 		conflict *network.ConflictError
 		op       *network.OperationError
+		timeout  *network.TimeoutError
 		e        *network.Error
 	)
 	switch {
@@ -130,6 +131,10 @@ func vpnError(err error, gateway string) error {
 		return cmdutil.WithHint(err, "give another --name")
 	case errors.As(err, &conflict):
 		return cmdutil.WithHint(err, "someone else kept changing the gateway meanwhile (the portal, another pipeline): run the command again; it changes only what is not there yet")
+	case errors.As(err, &timeout) && timeout.Sent:
+		return cmdutil.WithHint(err, "the gateway may yet apply it: run the command again once the gateway's update has ended (it changes only what is not there yet), or give a longer --timeout")
+	case errors.As(err, &timeout):
+		return cmdutil.WithHint(err, "run the command again once the gateway's update has ended, or give a longer --timeout")
 	case errors.As(err, &op):
 		return cmdutil.WithHint(err, "the gateway's Activity log in the portal says more; run the command again once the gateway is Succeeded")
 	case errors.As(err, &e):
@@ -146,7 +151,10 @@ func vpnError(err error, gateway string) error {
 }
 
 // loadCert reads a certificate file (.cer DER or PEM, .pem, or .pfx with
-// --in-password); only its certificate is used.
+// --in-password); only its certificate is used. A file of several
+// certificates without a key is refused: nothing says which one is meant
+// (a .pfx's key names its certificate), and taking the first would upload
+// or revoke another than the user thinks.
 func loadCert(f *cmdutil.Factory, file, inPassword string, token string) (*export.Bundle, error) {
 	if err := input.CheckStdin([]string{file}, input.PasswordFlag{Name: "in-password", Spec: inPassword}, input.PasswordFlag{Name: "access-token", Spec: token}); err != nil {
 		return nil, err
@@ -154,6 +162,10 @@ func loadCert(f *cmdutil.Factory, file, inPassword string, token string) (*expor
 	l, err := input.LoadFile(f, file, secret.Request{Flag: "in-password", Spec: inPassword, EnvVar: "AZCERT_IN_PASSWORD"})
 	if err != nil {
 		return nil, err
+	}
+	if b := l.Bundle; b.Key == nil && len(b.Chain) > 0 {
+		return nil, cmdutil.WithHint(cmdutil.InputErrorf("%s holds %d certificates and no key, so which one is meant is not clear", input.Name(file), 1+len(b.Chain)),
+			"give a file with just the one certificate (its .cer), or its .pfx with the key")
 	}
 	return l.Bundle, nil
 }

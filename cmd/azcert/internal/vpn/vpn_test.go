@@ -45,6 +45,8 @@ func TestNewCmdRootRemove(t *testing.T) {
 	cmdtest.Refused(t, NewCmdRootRemove, nil, "give the root's name or --thumbprint")
 	cmdtest.Refused(t, NewCmdRootRemove, []string{"r1", "--thumbprint", "AB"}, "not both")
 	cmdtest.Refused(t, NewCmdRootRemove, []string{"r1", "r2"}, "give one root certificate name (got 2)")
+	cmdtest.Refused(t, NewCmdRootRemove, []string{"", "--yes", "--gateway", "rg/gw"}, "the root's name is empty")
+	cmdtest.Refused(t, NewCmdRootRemove, []string{"--thumbprint", "", "--yes", "--gateway", "rg/gw"}, "--thumbprint is empty")
 }
 
 func TestNewCmdRootData(t *testing.T) {
@@ -62,6 +64,8 @@ func TestNewCmdRevokeAdd(t *testing.T) {
 	cmdtest.Refused(t, NewCmdRevokeAdd, nil, "give the client certificate's file or --thumbprint")
 	cmdtest.Refused(t, NewCmdRevokeAdd, []string{"alice.cer", "--thumbprint", "AB"}, "not both")
 	cmdtest.Refused(t, NewCmdRevokeAdd, []string{"a.cer", "b.cer"}, "give one client certificate file (got 2)")
+	cmdtest.Refused(t, NewCmdRevokeAdd, []string{"", "--gateway", "rg/gw"}, "the client certificate's file is empty")
+	cmdtest.Refused(t, NewCmdRevokeAdd, []string{"--thumbprint", "", "--gateway", "rg/gw"}, "--thumbprint is empty")
 }
 
 func TestNewCmdRevokeList(t *testing.T) {
@@ -76,6 +80,8 @@ func TestNewCmdRevokeRemove(t *testing.T) {
 	cmdtest.CheckOptions(t, NewCmdRevokeRemove, append([]string{"alice"}, allNet...), RevokeRemoveOptions{Name: "alice", Net: allNetWant})
 	cmdtest.Refused(t, NewCmdRevokeRemove, nil, "give the revoked certificate's name or --thumbprint")
 	cmdtest.Refused(t, NewCmdRevokeRemove, []string{"a", "--thumbprint", "AB"}, "not both")
+	cmdtest.Refused(t, NewCmdRevokeRemove, []string{"", "--gateway", "rg/gw"}, "the revoked certificate's name is empty")
+	cmdtest.Refused(t, NewCmdRevokeRemove, []string{"--thumbprint", "", "--gateway", "rg/gw"}, "--thumbprint is empty")
 }
 
 // The run functions refuse bad values before connecting: the Factory has
