@@ -50,7 +50,7 @@ func apimError(err error) error {
 	if errors.As(err, &e) {
 		switch {
 		case e.StatusCode == http.StatusUnauthorized:
-			return cmdutil.WithHint(err, "the access token was refused: get a fresh one (az account get-access-token) or check --access-token")
+			return cmdutil.WithHint(err, "the access token was refused: get a fresh one (az account get-access-token) or check --access-token (or AZCERT_ACCESS_TOKEN, which holds the token itself)")
 		case e.StatusCode == http.StatusForbidden:
 			return cmdutil.WithHint(err, "the identity needs a role such as API Management Service Contributor on the service")
 		case e.Code == "CertificateInUse" || strings.Contains(strings.ToLower(e.Message), "in use") || strings.Contains(strings.ToLower(e.Message), "referenced"):

@@ -14,7 +14,7 @@ const (
 	HintGraphDenied   = "changing an application's credentials needs the Microsoft Graph permission Application.ReadWrite.OwnedBy (with the caller an owner of the application) or Application.ReadWrite.All; reading them, Application.Read.All"
 	HintGraphNotFound = "check --app (the application's app id or object id) and --service-principal (the app's service principal is another object than the application)"
 	HintGraphBadProof = "the --proof-cert certificate must be a current (not expired) certificate credential of this object, with its key ('azcert entra list' shows them); without --proof-cert azcert writes the whole collection instead"
-	HintGraphToken    = "the token was refused: get one for Microsoft Graph (az account get-access-token --resource https://graph.microsoft.com) or check --access-token"
+	HintGraphToken    = "the token was refused: get one for Microsoft Graph (az account get-access-token --resource https://graph.microsoft.com) or check --access-token (or AZCERT_ACCESS_TOKEN, which holds the token itself)"
 	HintGraphState    = "run 'azcert entra list' with the same --app to see the credentials the object holds now"
 )
 

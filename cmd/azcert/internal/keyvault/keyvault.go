@@ -72,7 +72,7 @@ func vaultError(err error, name, vault string) error {
 	case kv.IsDeletedButRecoverable(err):
 		return cmdutil.WithHint(err, "recover it with 'azcert keyvault recover %s --vault %s', or remove it for good with 'azcert keyvault delete %s --vault %s --purge'", name, vault, name, vault)
 	case e.StatusCode == http.StatusUnauthorized:
-		return cmdutil.WithHint(err, "the token was refused: get a fresh one (az account get-access-token --resource https://vault.azure.net) or check --access-token")
+		return cmdutil.WithHint(err, "the token was refused: get a fresh one (az account get-access-token --resource https://vault.azure.net) or check --access-token (or AZCERT_ACCESS_TOKEN, which holds the token itself)")
 	}
 	return err
 }

@@ -140,7 +140,7 @@ func vpnError(err error, gateway string) error {
 	case errors.As(err, &e):
 		switch {
 		case e.StatusCode == http.StatusUnauthorized:
-			return cmdutil.WithHint(err, "the access token was refused: get a fresh one (az account get-access-token) or check --access-token")
+			return cmdutil.WithHint(err, "the access token was refused: get a fresh one (az account get-access-token) or check --access-token (or AZCERT_ACCESS_TOKEN, which holds the token itself)")
 		case e.StatusCode == http.StatusForbidden:
 			return cmdutil.WithHint(err, "the identity needs a role such as Network Contributor on the gateway (Microsoft.Network/virtualNetworkGateways/read and write)")
 		case e.StatusCode == http.StatusNotFound:
