@@ -158,8 +158,8 @@ func addCredential(opts *AddOptions) (*x509.Certificate, graph.KeyCredential, *p
 		input.PasswordFlag{Name: "proof-password", Spec: opts.ProofPassword}, input.PasswordFlag{Name: "access-token", Spec: opts.Entra.AccessToken}); err != nil {
 		return nil, kc, nil, err
 	}
-	if opts.ProofPassword != "" && opts.ProofCert == "" {
-		return nil, kc, nil, cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
+	if err := proofFlagsGiven(opts.ProofCert, opts.ProofPassword); err != nil {
+		return nil, kc, nil, err
 	}
 	start, err := parseDate("start", opts.Start)
 	if err != nil {
@@ -208,10 +208,7 @@ func writeAdd(ctx context.Context, opts *AddOptions, sess *cmdutil.GraphSession,
 			r.Status, r.Method = "already present", "none"
 		}
 		r.Kept = others(obj.KeyCredentials, res.Credential.KeyID)
-		r.Restored = thumbs(res.Restored)
-		if len(res.Restored) > 0 {
-			opts.IO.Warnf("a concurrent change removed %s while azcert wrote; they were put back", joinOr(r.Restored))
-		}
+		r.Restored = restored(opts.IO, res.Restored)
 		return nil
 	}
 	proof, err := pk.sign(opts.Factory, obj.ID)

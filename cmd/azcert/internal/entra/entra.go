@@ -277,3 +277,21 @@ func joinOr(s []string) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// proofFlagsGiven refuses --proof-password without --proof-cert.
+func proofFlagsGiven(certFile, password string) error {
+	if password != "" && certFile == "" {
+		return cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
+	}
+	return nil
+}
+
+// restored lists the credentials a PATCH put back, warning that a
+// concurrent change had removed them.
+func restored(io *cmdutil.IOStreams, creds []graph.KeyCredential) []string {
+	t := thumbs(creds)
+	if len(creds) > 0 {
+		io.Warnf("a concurrent change removed %s while azcert wrote; they were put back", joinOr(t))
+	}
+	return t
+}

@@ -155,8 +155,8 @@ func removeTarget(opts *RemoveOptions) (string, *proofKey, error) {
 		input.PasswordFlag{Name: "access-token", Spec: opts.Entra.AccessToken}); err != nil {
 		return "", nil, err
 	}
-	if opts.ProofPassword != "" && opts.ProofCert == "" {
-		return "", nil, cmdutil.UsageErrorf("--proof-password is the password of --proof-cert; give --proof-cert too")
+	if err := proofFlagsGiven(opts.ProofCert, opts.ProofPassword); err != nil {
+		return "", nil, err
 	}
 	if opts.KeyID != "" {
 		if err := guid("key-id", opts.KeyID); err != nil {
@@ -193,10 +193,7 @@ func writeRemove(ctx context.Context, opts *RemoveOptions, sess *cmdutil.GraphSe
 		if !res.AlreadyAbsent {
 			r.Status, r.Method = "removed", "patch"
 		}
-		r.Restored = thumbs(res.Restored)
-		if len(res.Restored) > 0 {
-			opts.IO.Warnf("a concurrent change removed %s while azcert wrote; they were put back", joinOr(r.Restored))
-		}
+		r.Restored = restored(opts.IO, res.Restored)
 		return nil
 	}
 	proof, err := pk.sign(opts.Factory, obj.ID)
