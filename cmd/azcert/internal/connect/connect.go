@@ -223,22 +223,7 @@ func APIManagement(ctx context.Context, f *cmdutil.Factory, o *cmdutil.APIMFlags
 			return nil, cmdutil.UsageErrorf("--%s is required", req.flag)
 		}
 	}
-	if err := checkConn(&o.Conn); err != nil {
-		return nil, err
-	}
-	endpoint := o.Conn.Endpoint
-	if endpoint == "" {
-		u, err := apimclient.EndpointFor(o.Conn.Cloud)
-		if err != nil {
-			return nil, &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
-		}
-		endpoint = u
-	}
-	cred, err := tokenCredential(f, o.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	hc, err := bearerClient(f, &o.Conn)
+	endpoint, cred, hc, err := armConnection(f, &o.Conn, o.AccessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -314,22 +299,7 @@ func Network(ctx context.Context, f *cmdutil.Factory, o *cmdutil.NetworkFlags) (
 	if !azhttp.ValidSubscription(sub) {
 		return nil, cmdutil.UsageErrorf("subscription %q is not a subscription ID (a GUID)", sub)
 	}
-	if err := checkConn(&o.Conn); err != nil {
-		return nil, err
-	}
-	endpoint := o.Conn.Endpoint
-	if endpoint == "" {
-		u, err := network.EndpointFor(o.Conn.Cloud)
-		if err != nil {
-			return nil, &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
-		}
-		endpoint = u
-	}
-	cred, err := tokenCredential(f, o.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	hc, err := bearerClient(f, &o.Conn)
+	endpoint, cred, hc, err := armConnection(f, &o.Conn, o.AccessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -421,4 +391,30 @@ func CredentialFailure(err error) error {
 // OneLine folds s's whitespace, newlines included, into single spaces.
 func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// armConnection checks the connection flags of an Azure Resource Manager
+// command and returns the ARM endpoint (--arm-endpoint, else the one of
+// --cloud), the token credential and the HTTP client.
+func armConnection(f *cmdutil.Factory, conn *cmdutil.ConnFlags, accessToken string) (string, azcore.TokenCredential, *http.Client, error) {
+	if err := checkConn(conn); err != nil {
+		return "", nil, nil, err
+	}
+	endpoint := conn.Endpoint
+	if endpoint == "" {
+		u, err := azhttp.CloudEndpoint(azhttp.ARMEndpoints, conn.Cloud)
+		if err != nil {
+			return "", nil, nil, &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
+		}
+		endpoint = u
+	}
+	cred, err := tokenCredential(f, accessToken)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	hc, err := bearerClient(f, conn)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return endpoint, cred, hc, nil
 }
