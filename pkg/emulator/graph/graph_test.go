@@ -288,6 +288,8 @@ func TestPatchKeyCredentials(t *testing.T) {
 		{"not a certificate", map[string]any{"keyCredentials": []any{cred(fx.Admin.Cert, map[string]any{"key": "AAAA"})}}, "not an X.509 certificate"},
 		{"symmetric", map[string]any{"keyCredentials": []any{cred(fx.Admin.Cert, map[string]any{"type": "Symmetric"})}}, "type and usage"},
 		{"bad date", map[string]any{"keyCredentials": []any{cred(fx.Admin.Cert, map[string]any{"endDateTime": "tomorrow"})}}, "ISO 8601"},
+		{"end after the certificate", map[string]any{"keyCredentials": []any{cred(fx.Admin.Cert, map[string]any{"endDateTime": fx.Admin.Cert.NotAfter.Add(time.Second).UTC().Format(time.RFC3339)})}}, "end date is invalid"},
+		{"start before the certificate", map[string]any{"keyCredentials": []any{cred(fx.Admin.Cert, map[string]any{"startDateTime": fx.Admin.Cert.NotBefore.Add(-time.Second).UTC().Format(time.RFC3339)})}}, "start date is invalid"},
 		{"twice", map[string]any{"keyCredentials": []any{cred(fx.Admin.Cert, map[string]any{"keyId": keyID}), cred(fx.Site.Cert, map[string]any{"keyId": keyID})}}, "used twice"},
 		{"unknown property", map[string]any{"keyCredentials": []any{}, "identifierUris": []string{}}, "identifierUris"},
 		{"not a list", map[string]any{"keyCredentials": "x"}, "collection"},

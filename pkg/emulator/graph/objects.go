@@ -516,6 +516,15 @@ func (k *keyCred) setDates(w wireCred) string {
 	if !k.end.After(k.start) {
 		return "the endDateTime must be later than the startDateTime."
 	}
+	// A credential cannot outlive its certificate, nor start before it:
+	// Entra ID answers "Key credential end date is invalid."
+	// (https://github.com/Azure/azure-cli/issues/11146).
+	if k.end.After(k.cert.NotAfter) {
+		return "Key credential end date is invalid."
+	}
+	if k.start.Before(k.cert.NotBefore.UTC().Truncate(time.Second)) {
+		return "Key credential start date is invalid."
+	}
 	return ""
 }
 

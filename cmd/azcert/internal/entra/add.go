@@ -90,8 +90,8 @@ func NewCmdAdd(f *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command 
 	fl := cmd.Flags()
 	fl.StringVar(&opts.InPassword, "in-password", "", "password source for FILE when it is a .pfx: "+secret.InSyntax)
 	fl.StringVar(&opts.DisplayName, "display-name", "", "the credential's name (default: CN=<the certificate's common name>)")
-	fl.StringVar(&opts.Start, "start", "", "the credential's start, a date or an RFC 3339 time (default: the certificate's)")
-	fl.StringVar(&opts.End, "end", "", "the credential's end, a date or an RFC 3339 time (default: the certificate's)")
+	fl.StringVar(&opts.Start, "start", "", "the credential's start, a date or an RFC 3339 time, within the certificate's validity (default: the certificate's)")
+	fl.StringVar(&opts.End, "end", "", "the credential's end, a date or an RFC 3339 time, within the certificate's validity (default: the certificate's)")
 	addProofFlags(cmd, &opts.ProofCert, &opts.ProofPassword)
 	return cmd
 }
@@ -184,8 +184,17 @@ func addCredential(opts *AddOptions) (*x509.Certificate, graph.KeyCredential, *p
 		return nil, kc, nil, cmdutil.WithHint(cmdutil.InputErrorf("%s expired on %s; Entra ID would never accept it for a sign-in", opts.File, cert.NotAfter.UTC().Format(time.DateOnly)),
 			"make a new one: azcert new <name> --for entra")
 	}
-	if !start.IsZero() && !start.Before(cert.NotAfter) || !end.IsZero() && !end.After(cert.NotBefore) {
-		return nil, kc, nil, cmdutil.UsageErrorf("--start/--end lie outside the certificate's validity (%s to %s)", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+	// Entra ID refuses a credential that outlives its certificate or
+	// starts before it ("Key credential end date is invalid."), so the
+	// dates are checked here, before anything is sent.
+	validity := fmt.Sprintf("%s to %s", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+	if !start.IsZero() && (start.Before(cert.NotBefore.Truncate(time.Second)) || !start.Before(cert.NotAfter)) {
+		return nil, kc, nil, cmdutil.WithHint(cmdutil.UsageErrorf("--start %s is outside the certificate's validity (%s); Entra ID refuses such a credential", opts.Start, validity),
+			"leave --start out to use the certificate's own start")
+	}
+	if !end.IsZero() && (end.After(cert.NotAfter) || !end.After(cert.NotBefore)) {
+		return nil, kc, nil, cmdutil.WithHint(cmdutil.UsageErrorf("--end %s is outside the certificate's validity (%s); Entra ID refuses a credential that outlives its certificate", opts.End, validity),
+			"leave --end out to use the certificate's expiry, or make a longer-lived one: azcert new <name> --for entra --days N")
 	}
 	proof, err := loadProof(opts.Factory, opts.ProofCert, opts.ProofPassword)
 	if err != nil {
