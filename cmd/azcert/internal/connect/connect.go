@@ -334,7 +334,7 @@ func bearerClient(f *cmdutil.Factory, o *cmdutil.ConnFlags) (*http.Client, error
 // identity, Azure CLI, Azure Developer CLI).
 func tokenCredential(f *cmdutil.Factory, spec string) (azcore.TokenCredential, error) {
 	if spec != "" {
-		tok, err := secret.Resolve(f, secret.Request{Flag: "access-token", Spec: spec, EnvVar: "AZCERT_ACCESS_TOKEN", Purpose: "the access token"})
+		tok, err := secret.Resolve(f, secret.Request{Flag: "access-token", Spec: spec, EnvVar: "AZCERT_ACCESS_TOKEN", Purpose: "the access token", Noun: "token"})
 		if err != nil {
 			return nil, err
 		}

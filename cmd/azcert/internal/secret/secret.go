@@ -94,6 +94,16 @@ type Request struct {
 	Purpose       string // "the new .pfx", "contoso.net.pfx"
 	Create        bool   // a new password: asked twice, empty refused unless none
 	AllowGenerate bool
+	// Noun is what is read, in messages: "password" when "", or
+	// "token" for --access-token.
+	Noun string
+}
+
+func (r Request) noun() string {
+	if r.Noun == "" {
+		return "password"
+	}
+	return r.Noun
 }
 
 func (r Request) syntaxList() string {
@@ -132,14 +142,14 @@ func Resolve(f *cmdutil.Factory, r Request) (Password, error) {
 			spec = "prompt"
 		} else {
 			return Password{}, cmdutil.WithHint(
-				cmdutil.UsageErrorf("no password for %s and no terminal to ask on: give --%s or set %s", r.Purpose, r.Flag, r.EnvVar),
+				cmdutil.UsageErrorf("no %s for %s and no terminal to ask on: give --%s or set %s", r.noun(), r.Purpose, r.Flag, r.EnvVar),
 				"--%s takes %s", r.Flag, r.syntax())
 		}
 	}
 	src, err := Parse(spec)
 	if errors.Is(err, ErrNotSource) {
 		return Password{}, cmdutil.WithHint(cmdutil.UsageErrorf("--%s: %w (want %s)", r.Flag, err, r.syntaxList()),
-			"to give the password itself, write pass:TEXT (visible to other users in the process list), or better env:VAR or file:PATH; see 'azcert help passwords'")
+			"to give the %s itself, write pass:TEXT (visible to other users in the process list), or better env:VAR or file:PATH; see 'azcert help passwords'", r.noun())
 	}
 	if err != nil {
 		return Password{}, cmdutil.UsageErrorf("--%s %w", r.Flag, err)
@@ -147,7 +157,7 @@ func Resolve(f *cmdutil.Factory, r Request) (Password, error) {
 	desc := "--" + r.Flag + " " + src.Kind
 	switch src.Kind {
 	case "pass":
-		f.IO.Warnf("--%s pass:... puts the password in the process list and shell history; prefer env:VAR, file:PATH or prompt", r.Flag)
+		f.IO.Warnf("--%s pass:... puts the %s in the process list and shell history; prefer env:VAR, file:PATH or prompt", r.Flag, r.noun())
 		return checkNew(r, Password{Value: src.Value}, desc)
 	case "env":
 		v, ok := f.LookupEnv(src.Value)
@@ -168,7 +178,7 @@ func Resolve(f *cmdutil.Factory, r Request) (Password, error) {
 		}
 		return checkNew(r, Password{Value: v}, desc+":"+src.Value)
 	case "stdin":
-		in, err := f.IO.Stdin("the password (--" + r.Flag + " stdin)")
+		in, err := f.IO.Stdin("the " + r.noun() + " (--" + r.Flag + " stdin)")
 		if err != nil {
 			return Password{}, err
 		}
@@ -225,7 +235,7 @@ func fromPrompt(f *cmdutil.Factory, r Request) (string, error) {
 	if !f.IO.CanPrompt() {
 		return "", cmdutil.UsageErrorf("--%s prompt needs a terminal; use env:VAR, file:PATH or fd:N in scripts", r.Flag)
 	}
-	v, err := f.IO.Prompt(fmt.Sprintf("Password for %s: ", r.Purpose))
+	v, err := f.IO.Prompt(fmt.Sprintf("%s for %s: ", strings.ToUpper(r.noun()[:1])+r.noun()[1:], r.Purpose))
 	if err != nil {
 		return "", err
 	}
