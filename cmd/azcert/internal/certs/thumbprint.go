@@ -39,7 +39,9 @@ portal, .cscfg files and the Service Management API use.
 Inputs are .cer (DER or PEM), .pem, .pfx (needs --in-password unless its
 password is empty), "-" for stdin, or https://host[:port] for the certificate
 a server presents (read from the TLS handshake, not verified). One input
-prints the bare thumbprint; several print "THUMBPRINT  NAME" lines.
+prints the bare thumbprint; several print "THUMBPRINT  NAME" lines. Of a
+file with several certificates, the one its key matches is taken, or the
+first (as openssl x509 does) with a note on stderr.
 
 Formats:
   azure   40 upper-case hex digits (default)
@@ -230,6 +232,9 @@ func (opts *ThumbprintOptions) collect(s thumbprintSpec) (results []thumbprintRe
 			}
 			t = newThumbprintOf(b, s.alg, asJSON)
 		}
+		if t.others > 0 {
+			f.IO.Notef("%s holds %d certificates; this is the thumbprint of the first (%s)", cmdutil.Printable(input.DisplayName(in)), t.others+1, cmdutil.Printable(t.first))
+		}
 		r := thumbprintResult{File: input.DisplayName(in), Subject: t.subject, Algorithm: string(s.alg),
 			Thumbprint: export.FormatThumbprint(t.sum, s.alg, s.format)}
 		if s.want != nil {
@@ -270,12 +275,20 @@ const batchMemoryLimit = 32 << 20
 type thumbprintOf struct {
 	sum     []byte
 	subject string
+	// others counts the further certificates of a PEM bundle without a
+	// key, where the first is taken (as openssl x509 does) and a note
+	// says so.
+	others int
+	first  string
 }
 
 func newThumbprintOf(b *export.Bundle, alg export.Algorithm, withSubject bool) thumbprintOf {
 	t := thumbprintOf{sum: export.Thumbprint(b.Cert.Raw, alg)}
 	if withSubject {
 		t.subject = b.Cert.Subject.String()
+	}
+	if b.Format == export.FormatPEM && b.Key == nil && len(b.Chain) > 0 {
+		t.others, t.first = len(b.Chain), b.Cert.Subject.String()
 	}
 	return t
 }
