@@ -177,7 +177,7 @@ func New(cfg Config) (*Service, error) {
 			return nil, err
 		}
 		if s.find(name) != nil {
-			return nil, fmt.Errorf("graph: the application %q is named twice", name)
+			return nil, fmt.Errorf("the application %q is named twice", name)
 		}
 		s.apps = append(s.apps, newApp(name))
 	}
@@ -198,11 +198,11 @@ func isReservedTenant(t string) bool {
 func CheckAppName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
-		return errors.New("graph: an application name is empty")
+		return errors.New("an application name is empty")
 	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxNameLen:
-		return fmt.Errorf("graph: the application name %q is not UTF-8 of at most %d characters", emulator.Clip(name), maxNameLen)
+		return fmt.Errorf("the application name %q is not UTF-8 of at most %d characters", emulator.Clip(name), maxNameLen)
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("graph: the application name %q has control characters", emulator.Clip(name))
+		return fmt.Errorf("the application name %q has control characters", emulator.Clip(name))
 	}
 	return nil
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/input"
 	"github.com/azcert/azcert/pkg/emulator"
 	"github.com/azcert/azcert/pkg/emulator/azure"
+	"github.com/azcert/azcert/pkg/emulator/graph"
+	"github.com/azcert/azcert/pkg/emulator/network"
 )
 
 // Options is what `azcert emulator` runs with.
@@ -178,6 +180,17 @@ func config(opts *Options) (azure.Config, []emulator.Fault, error) {
 	}
 	if opts.OperationDelay < 0 {
 		return azure.Config{}, nil, cmdutil.UsageErrorf("--operation-delay must not be negative")
+	}
+	// The names are checked here too, so that an error names its flag.
+	for _, g := range opts.VPNGateways {
+		if _, _, err := network.ParseGateway(g); err != nil {
+			return azure.Config{}, nil, cmdutil.UsageErrorf("--vpn-gateway: %w", err)
+		}
+	}
+	for _, name := range opts.EntraApps {
+		if err := graph.CheckAppName(name); err != nil {
+			return azure.Config{}, nil, cmdutil.UsageErrorf("--entra-app: %w", err)
+		}
 	}
 	cfg := azure.Config{
 		Listen:             opts.Listen,

@@ -74,6 +74,10 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{func(o *Options) { o.MaxMgmtCerts = 0 }, "--max-management-certs must be at least 1"},
 		{func(o *Options) { o.OperationDelay = -time.Second }, "--operation-delay must not be negative"},
 		{func(o *Options) { o.Faults = []string{"explode:1"} }, "--fault"},
+		{func(o *Options) { o.VPNGateways = []string{"rg-net/gw", "nope"} }, `--vpn-gateway: the VPN gateway "nope" is not of the form`},
+		{func(o *Options) { o.VPNGateways = []string{"rg-net/"} }, `--vpn-gateway: the VPN gateway name "" is invalid`},
+		{func(o *Options) { o.EntraApps = []string{" "} }, "--entra-app: an application name is empty"},
+		{func(o *Options) { o.EntraApps = []string{"a\tb"} }, "--entra-app: the application name \"a?b\" has control characters"},
 	} {
 		var out bytes.Buffer
 		f := &cmdutil.Factory{IO: &cmdutil.IOStreams{Out: &out, ErrOut: &out}}
