@@ -132,16 +132,7 @@ func targetID(ctx context.Context, target string, sess *cmdutil.APIMSession) (id
 
 // confirmDelete asks on the terminal and fails unless the answer is yes.
 func confirmDelete(opts *DeleteOptions, id, where string) error {
-	fmt.Fprintf(opts.IO.ErrOut, "Delete certificate %s from %s? [y/N] ", cmdutil.Printable(id), where)
-	in, err := opts.IO.Stdin("the confirmation")
-	if err != nil {
-		return err
-	}
-	answer, _ := in.ReadString('\n')
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return cmdutil.UsageErrorf("not deleted: the answer was not yes")
-	}
-	return nil
+	return opts.IO.Confirm(fmt.Sprintf("Delete certificate %s from %s?", id, where), "not deleted")
 }
 
 // printDeleted reports an apim delete: by id, or by the thumbprint that

@@ -109,16 +109,7 @@ func confirmDelete(opts *DeleteOptions, sess *cmdutil.MgmtSession, kind, thumb, 
 	if thumb == sess.AuthThumb && opts.Service == "" {
 		opts.IO.Warnf("%s is the certificate this call authenticates with; after deleting it, it can no longer manage the subscription", thumb)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Delete %s %s%s from %s? [y/N] ", kind, thumb, label, where)
-	in, err := opts.IO.Stdin("the confirmation")
-	if err != nil {
-		return err
-	}
-	answer, _ := in.ReadString('\n')
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return &cmdutil.UsageError{Err: fmt.Errorf("not deleted: the answer was not yes")}
-	}
-	return nil
+	return opts.IO.Confirm(fmt.Sprintf("Delete %s %s%s from %s?", kind, thumb, label, where), "not deleted")
 }
 
 // deleteCert deletes the certificate and returns the status to print; a

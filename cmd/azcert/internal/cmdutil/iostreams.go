@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/fatih/color"
 	"golang.org/x/term"
@@ -65,6 +66,23 @@ func (s *IOStreams) Stdin(use string) (*bufio.Reader, error) {
 		s.bufIn = bufio.NewReader(s.In)
 	}
 	return s.bufIn, nil
+}
+
+// Confirm asks question on stderr, with " [y/N] ", and reads the answer
+// from stdin: y or yes (any case) goes on; anything else, or no answer, is
+// a usage error that says what was not done ("not deleted"), as gh
+// cancels with exit 2.
+func (s *IOStreams) Confirm(question, notDone string) error {
+	fmt.Fprintf(s.ErrOut, "%s [y/N] ", Printable(question))
+	in, err := s.Stdin("the confirmation")
+	if err != nil {
+		return err
+	}
+	answer, _ := in.ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return UsageErrorf("%s: the answer was not yes", notDone)
+	}
+	return nil
 }
 
 // colorOn reports whether w gets color: a terminal, NO_COLOR unset, no --no-color.

@@ -3,7 +3,6 @@ package entra
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -132,7 +131,7 @@ func RemoveRun(opts *RemoveOptions) error {
 			"add the new certificate first (azcert entra add), or give --force to remove it anyway")
 	}
 	if !opts.Yes {
-		if err := confirm(opts, fmt.Sprintf("Remove credential %s (%s) from %s?", removed.KeyID, removed.Thumbprint, describe(obj))); err != nil {
+		if err := opts.IO.Confirm(fmt.Sprintf("Remove credential %s (%s) from %s?", removed.KeyID, removed.Thumbprint, describe(obj)), "not removed"); err != nil {
 			return err
 		}
 	}
@@ -208,19 +207,6 @@ func writeRemove(ctx context.Context, opts *RemoveOptions, sess *cmdutil.GraphSe
 		return err
 	}
 	r.Status, r.Method = "removed", "removeKey"
-	return nil
-}
-
-func confirm(opts *RemoveOptions, question string) error {
-	fmt.Fprintf(opts.IO.ErrOut, "%s [y/N] ", cmdutil.Printable(question))
-	in, err := opts.IO.Stdin("the confirmation")
-	if err != nil {
-		return err
-	}
-	answer, _ := in.ReadString('\n')
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return cmdutil.UsageErrorf("not removed: the answer was not yes")
-	}
 	return nil
 }
 

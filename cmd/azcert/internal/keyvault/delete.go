@@ -3,7 +3,6 @@ package keyvault
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -113,16 +112,7 @@ func confirm(opts *DeleteOptions, where string) error {
 	if opts.Purge {
 		what = "Delete and purge (for good)"
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "%s certificate %s from %s? [y/N] ", what, opts.Name, where)
-	in, err := opts.IO.Stdin("the confirmation")
-	if err != nil {
-		return err
-	}
-	answer, _ := in.ReadString('\n')
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return cmdutil.UsageErrorf("not deleted: the answer was not yes")
-	}
-	return nil
+	return opts.IO.Confirm(fmt.Sprintf("%s certificate %s from %s?", what, opts.Name, where), "not deleted")
 }
 
 // purge purges a deleted certificate once Key Vault has finished deleting

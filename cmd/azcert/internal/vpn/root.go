@@ -313,8 +313,8 @@ func RootRemoveRun(opts *RootRemoveOptions) error {
 			return printChange(opts.IO, f, sess, res, changeOf(sess, res, tp))
 		}
 		if !opts.Yes {
-			if err := confirm(opts.IO, fmt.Sprintf("Remove root certificate %s (%s) from %s? Client certificates it issued stop working.",
-				cmdutil.Printable(found.Name), cmdutil.OrNone(found.Thumbprint), sess.Where)); err != nil {
+			if err := opts.IO.Confirm(fmt.Sprintf("Remove root certificate %s (%s) from %s? Client certificates it issued stop working.",
+				found.Name, cmdutil.OrNone(found.Thumbprint), sess.Where), "not removed"); err != nil {
 				return err
 			}
 		}

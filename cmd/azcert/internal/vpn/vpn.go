@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -191,20 +190,6 @@ func checkRoot(f *cmdutil.Factory, name string, cert *x509.Certificate, allowLea
 // thumb is a certificate's SHA-1 thumbprint as Azure writes it.
 func thumb(cert *x509.Certificate) string {
 	return export.FormatThumbprint(export.Thumbprint(cert.Raw, export.SHA1), export.SHA1, export.FormatAzure)
-}
-
-// confirm asks on the terminal and fails unless the answer is yes.
-func confirm(io *cmdutil.IOStreams, question string) error {
-	fmt.Fprintf(io.ErrOut, "%s [y/N] ", question)
-	in, err := io.Stdin("the confirmation")
-	if err != nil {
-		return err
-	}
-	answer, _ := in.ReadString('\n')
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return cmdutil.UsageErrorf("not removed: the answer was not yes")
-	}
-	return nil
 }
 
 // where is the gateway part of a text line: "(VPN gateway rg/name,
