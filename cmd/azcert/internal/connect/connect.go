@@ -249,18 +249,13 @@ func KeyVault(ctx context.Context, f *cmdutil.Factory, o *cmdutil.KeyVaultFlags)
 	if o.Conn.Endpoint == "" {
 		return nil, cmdutil.UsageErrorf("--vault is required: the vault's name or URL (or set AZCERT_VAULT)")
 	}
-	if err := checkConn(&o.Conn); err != nil {
-		return nil, err
-	}
-	vault, err := keyvault.VaultURL(o.Conn.Endpoint, o.Conn.Cloud)
-	if err != nil {
-		return nil, &cmdutil.UsageError{Err: fmt.Errorf("--vault: %w", err)}
-	}
-	cred, err := tokenCredential(f, o.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	hc, err := bearerClient(f, &o.Conn)
+	vault, cred, hc, err := bearerConnection(f, &o.Conn, o.AccessToken, func() (string, error) {
+		u, err := keyvault.VaultURL(o.Conn.Endpoint, o.Conn.Cloud)
+		if err != nil {
+			return "", &cmdutil.UsageError{Err: fmt.Errorf("--vault: %w", err)}
+		}
+		return u, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -397,16 +392,30 @@ func OneLine(s string) string {
 // command and returns the ARM endpoint (--arm-endpoint, else the one of
 // --cloud), the token credential and the HTTP client.
 func armConnection(f *cmdutil.Factory, conn *cmdutil.ConnFlags, accessToken string) (string, azcore.TokenCredential, *http.Client, error) {
+	return bearerConnection(f, conn, accessToken, func() (string, error) {
+		if conn.Endpoint != "" {
+			return conn.Endpoint, nil
+		}
+		u, err := azhttp.CloudEndpoint(azhttp.ARMEndpoints, conn.Cloud)
+		if err != nil {
+			return "", &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
+		}
+		return u, nil
+	})
+}
+
+// bearerConnection checks the connection flags of a service that takes
+// bearer tokens (ARM, Key Vault, Microsoft Graph) and returns its endpoint
+// (what endpoint makes of the flags), the token credential and the HTTP
+// client, in that order of checks, so a bad flag is refused before a
+// token is looked for.
+func bearerConnection(f *cmdutil.Factory, conn *cmdutil.ConnFlags, accessToken string, endpoint func() (string, error)) (string, azcore.TokenCredential, *http.Client, error) {
 	if err := checkConn(conn); err != nil {
 		return "", nil, nil, err
 	}
-	endpoint := conn.Endpoint
-	if endpoint == "" {
-		u, err := azhttp.CloudEndpoint(azhttp.ARMEndpoints, conn.Cloud)
-		if err != nil {
-			return "", nil, nil, &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
-		}
-		endpoint = u
+	u, err := endpoint()
+	if err != nil {
+		return "", nil, nil, err
 	}
 	cred, err := tokenCredential(f, accessToken)
 	if err != nil {
@@ -416,5 +425,5 @@ func armConnection(f *cmdutil.Factory, conn *cmdutil.ConnFlags, accessToken stri
 	if err != nil {
 		return "", nil, nil, err
 	}
-	return endpoint, cred, hc, nil
+	return u, cred, hc, nil
 }

@@ -49,18 +49,7 @@ func Graph(ctx context.Context, f *cmdutil.Factory, o *cmdutil.EntraFlags) (*cmd
 	if !graph.ValidID(o.App) {
 		return nil, cmdutil.UsageErrorf("--app %q is not an app id or object id (a GUID)", o.App)
 	}
-	if err := checkConn(&o.Conn); err != nil {
-		return nil, err
-	}
-	endpoint, err := GraphEndpoint(&o.Conn)
-	if err != nil {
-		return nil, err
-	}
-	cred, err := tokenCredential(f, o.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	hc, err := bearerClient(f, &o.Conn)
+	endpoint, cred, hc, err := bearerConnection(f, &o.Conn, o.AccessToken, func() (string, error) { return GraphEndpoint(&o.Conn) })
 	if err != nil {
 		return nil, err
 	}
