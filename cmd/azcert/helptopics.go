@@ -20,7 +20,8 @@ func newExitCodesTopic() *cobra.Command {
   0  success
   1  unexpected failure (a bug or an environment problem)
   2  usage: unknown flag, missing argument, conflicting flags, bad flag value,
-     no password source and no terminal to ask on
+     no password source and no terminal to ask on, a delete or remove
+     not confirmed (an answer other than yes)
   3  bad input: unreadable or invalid file, wrong password, invalid name,
      weak key, invalid validity, refusing to overwrite, unwritable output,
      refusing to remove an application's last certificate credential
