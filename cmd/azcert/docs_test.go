@@ -4,9 +4,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/russross/blackfriday/v2"
 	"github.com/spf13/cobra"
 )
 
@@ -113,4 +115,43 @@ func manSynopsis(page string) string {
 	}
 	line, _, _ := strings.Cut(after, "\n")
 	return strings.NewReplacer(`\fB`, "", `\fP`, "", `\&`, "").Replace(line)
+}
+
+// TestReferenceRendersAsWritten renders every page of the Markdown
+// reference (with blackfriday, which cobra's man pages use too) and checks
+// that the text survives: no placeholder such as <name> turned into an
+// HTML tag, no "*.contoso.net" into emphasis.
+func TestReferenceRendersAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	if err := genMarkdown(dir); err != nil {
+		t.Fatal(err)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "*.md"))
+	if len(pages) < 20 {
+		t.Fatalf("only %d pages generated", len(pages))
+	}
+	allowed := map[string]bool{"h2": true, "h3": true, "p": true, "pre": true, "code": true, "ul": true, "li": true, "a": true}
+	tag := regexp.MustCompile(`</?([a-zA-Z][a-zA-Z0-9-]*)`)
+	for _, p := range pages {
+		data, _ := os.ReadFile(p)
+		html := string(blackfriday.Run(data))
+		for _, m := range tag.FindAllStringSubmatch(html, -1) {
+			if !allowed[m[1]] {
+				t.Errorf("%s renders the tag <%s>: text of the help is read as Markdown markup", filepath.Base(p), m[1])
+				break
+			}
+		}
+	}
+	for name, wants := range map[string][]string{
+		"azcert_new.md":    {"&lt;name&gt;.pfx (key + certificate, mode 0600)", "CN=&lt;first domain&gt;;", "wildcards (*.contoso.net)"},
+		"azcert_export.md": {"<pre><code>  --cer   the public certificate", "&lt;base&gt;.key.pem"},
+	} {
+		data, _ := os.ReadFile(filepath.Join(dir, name))
+		html := strings.Join(strings.Fields(string(blackfriday.Run(data))), " ")
+		for _, want := range wants {
+			if !strings.Contains(html, strings.Join(strings.Fields(want), " ")) {
+				t.Errorf("%s renders without %q:\n%s", name, want, html)
+			}
+		}
+	}
 }

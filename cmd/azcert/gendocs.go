@@ -67,11 +67,11 @@ func genMarkdown(dir string) error {
 	for _, p := range old {
 		os.Remove(p)
 	}
+	// The help topics are written first, as their text is (cobra leaves
+	// them out); then the summaries and descriptions of the commands are
+	// escaped, which cobra writes as Markdown: there "<name>.pfx" is an
+	// HTML tag and vanishes, and indented tables lose their layout.
 	root := docsRoot()
-	if err := doc.GenMarkdownTree(root, dir); err != nil {
-		return err
-	}
-	// cobra leaves out help topics; they are part of the reference too.
 	for _, c := range root.Commands() {
 		if !c.IsAdditionalHelpTopicCommand() {
 			continue
@@ -82,7 +82,22 @@ func genMarkdown(dir string) error {
 			return err
 		}
 	}
-	return nil
+	markdownText(root)
+	return doc.GenMarkdownTree(root, dir)
+}
+
+// markdownText escapes the summary and description of c and its
+// subcommands (not the help topics, whose pages show them in a code
+// block) for cobra's Markdown pages. The usage line and the examples
+// stay as they are: cobra puts them in code blocks.
+func markdownText(c *cobra.Command) {
+	c.Short = markdownEscape(c.Short)
+	c.Long = markdownLiteral(c.Long)
+	for _, sub := range c.Commands() {
+		if !sub.IsAdditionalHelpTopicCommand() {
+			markdownText(sub)
+		}
+	}
 }
 
 func genMan(dir string) error {
