@@ -297,7 +297,52 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		newPasswordsTopic(),
 	)
 	cmd.SetHelpCommand(newHelpCmd())
+	completeValues(cmd)
 	return cmd
+}
+
+// fileValueFlags name files to write; their values complete as files,
+// cobra's default.
+var fileValueFlags = map[string]bool{"out": true, "ca-out": true, "markdown": true, "man": true}
+
+// completeValues gives every flag of c and its subcommands that takes a
+// value and has no completion of its own a fitting one: the password
+// sources for a password or token flag, and nothing (not the files of
+// the directory, cobra's default) for a name, an id, a URL or a number.
+func completeValues(c *cobra.Command) {
+	c.Flags().VisitAll(func(fl *pflag.Flag) {
+		if fl.Value.Type() == "bool" || fileValueFlags[fl.Name] {
+			return
+		}
+		if _, ok := c.GetFlagCompletionFunc(fl.Name); ok {
+			return
+		}
+		for _, a := range []string{cobra.BashCompFilenameExt, cobra.BashCompSubdirsInDir} {
+			if _, ok := fl.Annotations[a]; ok {
+				return
+			}
+		}
+		if unboundFlags[fl.Name] && fl.Name != "config" {
+			kinds := []string{"env:", "file:", "fd:", "stdin", "prompt", "pass:"}
+			if strings.Contains(fl.Usage, "generate") {
+				kinds = append(kinds, "generate", "none")
+			}
+			_ = c.RegisterFlagCompletionFunc(fl.Name, func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+				var out []string
+				for _, k := range kinds {
+					if strings.HasPrefix(k, toComplete) {
+						out = append(out, k)
+					}
+				}
+				return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+			})
+			return
+		}
+		_ = c.RegisterFlagCompletionFunc(fl.Name, cobra.NoFileCompletions)
+	})
+	for _, sub := range c.Commands() {
+		completeValues(sub)
+	}
 }
 
 // unboundFlags are never filled from the environment or the config file:
