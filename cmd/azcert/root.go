@@ -253,6 +253,9 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 			if f.Output != "text" && f.Output != "json" {
 				return cmdutil.UsageErrorf("--output %q: want text or json", f.Output)
 			}
+			if err := stdinOnce(cmd); err != nil {
+				return err
+			}
 			f.IO.Quiet = f.Quiet
 			f.IO.ColorOff = f.IO.ColorOff || f.NoColor
 			f.Started = true
@@ -299,6 +302,23 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd.SetHelpCommand(newHelpCmd())
 	completeValues(cmd)
 	return cmd
+}
+
+// stdinOnce refuses two password or token flags that both read stdin,
+// before anything is read: the first would take what the second needs
+// (with an empty stdin it would fail as a wrong password instead).
+func stdinOnce(cmd *cobra.Command) error {
+	var from []string
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if unboundFlags[fl.Name] && fl.Value.String() == "stdin" {
+			from = append(from, "--"+fl.Name+" stdin")
+		}
+	})
+	if len(from) > 1 {
+		return cmdutil.WithHint(cmdutil.UsageErrorf("%s: standard input can supply only one of them", strings.Join(from, " and ")),
+			"give the others with env:VAR, file:PATH or fd:N")
+	}
+	return nil
 }
 
 // fileValueFlags name files to write; their values complete as files,

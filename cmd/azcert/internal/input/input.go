@@ -172,6 +172,9 @@ func Name(arg string) string {
 // open; for any other input decodeInput uses nothing but its arguments, so
 // it may run on any goroutine.
 func decode(f *cmdutil.Factory, arg string, data []byte, pw secret.Request) (*Loaded, error) {
+	if err := secret.Check(pw); err != nil {
+		return nil, err
+	}
 	name := Name(arg)
 	pw.Purpose = name
 	l := &Loaded{Data: data}

@@ -146,13 +146,9 @@ func Resolve(f *cmdutil.Factory, r Request) (Password, error) {
 				"--%s takes %s", r.Flag, r.syntax())
 		}
 	}
-	src, err := Parse(spec)
-	if errors.Is(err, ErrNotSource) {
-		return Password{}, cmdutil.WithHint(cmdutil.UsageErrorf("--%s: %w (want %s)", r.Flag, err, r.syntaxList()),
-			"to give the %s itself, write pass:TEXT (visible to other users in the process list), or better env:VAR or file:PATH; see 'azcert help passwords'", r.noun())
-	}
+	src, err := r.parse(spec)
 	if err != nil {
-		return Password{}, cmdutil.UsageErrorf("--%s %w", r.Flag, err)
+		return Password{}, err
 	}
 	desc := "--" + r.Flag + " " + src.Kind
 	switch src.Kind {
@@ -199,6 +195,31 @@ func Resolve(f *cmdutil.Factory, r Request) (Password, error) {
 		return Password{}, nil
 	}
 	return Password{}, cmdutil.UsageErrorf("--%s: unknown password source", r.Flag)
+}
+
+// parse parses spec as the source of r's flag, with the usage error
+// Resolve gives for a value that is not a source.
+func (r Request) parse(spec string) (Source, error) {
+	src, err := Parse(spec)
+	if errors.Is(err, ErrNotSource) {
+		return src, cmdutil.WithHint(cmdutil.UsageErrorf("--%s: %w (want %s)", r.Flag, err, r.syntaxList()),
+			"to give the %s itself, write pass:TEXT (visible to other users in the process list), or better env:VAR or file:PATH; see 'azcert help passwords'", r.noun())
+	}
+	if err != nil {
+		return src, cmdutil.UsageErrorf("--%s %w", r.Flag, err)
+	}
+	return src, nil
+}
+
+// Check refuses a flag value that is not a source, as Resolve would, but
+// reads nothing: for a password that may never be needed (a .cer given
+// where a .pfx could be), so a mistyped flag is never silently ignored.
+func Check(r Request) error {
+	if r.Spec == "" {
+		return nil
+	}
+	_, err := r.parse(r.Spec)
+	return err
 }
 
 // fromFile reads the first line of a file:PATH source.
