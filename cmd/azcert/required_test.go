@@ -18,11 +18,11 @@ func TestErrorsAreDeterministic(t *testing.T) {
 		{[]string{"apim", "list"}, "azcert: error: --subscription is required\n"},
 		{[]string{"apim", "list", "--subscription", "8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36"}, "azcert: error: --resource-group is required\n"},
 		{[]string{"apim", "upload", "-", "--in-password", "stdin", "--access-token", "stdin"},
-			"azcert: error: standard input can be read only once, but the input file (-), --in-password stdin and --access-token stdin both want it\n"},
+			"azcert: error: standard input can be read only once, but the input file (-), --access-token stdin and --in-password stdin both want it\n"},
 		{[]string{"vpn", "root", "list"}, "azcert: error: --gateway is required: RESOURCE-GROUP/NAME or the gateway's resource id\n"},
 		{[]string{"vpn", "root", "list", "--gateway", "rg/gw"}, "azcert: error: no subscription: give --subscription ID, set AZCERT_SUBSCRIPTION, or give --gateway as a resource id\n"},
 		{[]string{"vpn", "root", "add", "-", "--in-password", "stdin", "--access-token", "stdin"},
-			"azcert: error: standard input can be read only once, but the input file (-), --in-password stdin and --access-token stdin both want it\n"},
+			"azcert: error: standard input can be read only once, but the input file (-), --access-token stdin and --in-password stdin both want it\n"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			for range 20 { // map order would differ within a few runs

@@ -19,6 +19,7 @@ import (
 	"github.com/azcert/azcert/cmd/azcert/internal/asm"
 	"github.com/azcert/azcert/cmd/azcert/internal/certs"
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/cmd/azcert/internal/input"
 	"github.com/azcert/azcert/cmd/azcert/internal/connect"
 	cscfgcmd "github.com/azcert/azcert/cmd/azcert/internal/cscfg"
 	"github.com/azcert/azcert/cmd/azcert/internal/emulatorcmd"
@@ -253,13 +254,10 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 			if f.Output != "text" && f.Output != "json" {
 				return cmdutil.UsageErrorf("--output %q: want text or json", f.Output)
 			}
-			if err := stdinOnce(cmd); err != nil {
-				return err
-			}
 			f.IO.Quiet = f.Quiet
 			f.IO.ColorOff = f.IO.ColorOff || f.NoColor
 			f.Started = true
-			return nil
+			return stdinOnce(cmd, args)
 		},
 	}
 	cmd.SetIn(f.IO.In)
@@ -304,21 +302,18 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// stdinOnce refuses two password or token flags that both read stdin,
-// before anything is read: the first would take what the second needs
-// (with an empty stdin it would fail as a wrong password instead).
-func stdinOnce(cmd *cobra.Command) error {
-	var from []string
+// stdinOnce refuses, before anything is read, two uses of stdin among
+// the password and token flags and the "-" arguments, for every command
+// (the first would take what the second needs; with an empty stdin it
+// would fail as a wrong password instead).
+func stdinOnce(cmd *cobra.Command, args []string) error {
+	var flags []input.PasswordFlag
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
-		if unboundFlags[fl.Name] && fl.Value.String() == "stdin" {
-			from = append(from, "--"+fl.Name+" stdin")
+		if unboundFlags[fl.Name] {
+			flags = append(flags, input.PasswordFlag{Name: fl.Name, Spec: fl.Value.String()})
 		}
 	})
-	if len(from) > 1 {
-		return cmdutil.WithHint(cmdutil.UsageErrorf("%s: standard input can supply only one of them", strings.Join(from, " and ")),
-			"give the others with env:VAR, file:PATH or fd:N")
-	}
-	return nil
+	return input.CheckStdin(args, flags...)
 }
 
 // fileValueFlags name files to write; their values complete as files,
