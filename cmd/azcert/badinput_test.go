@@ -255,7 +255,11 @@ func badCases() []badCase {
 		{name: "vpn root remove name and thumbprint", net: true, args: []string{"vpn", "root", "remove", "r1", "--thumbprint", goodThumb, "--gateway", "rg-net/vpngw", "--yes"}, code: 2, stderr: "not both"},
 		{name: "vpn revoke add bad thumbprint", net: true, args: []string{"vpn", "revoke", "add", "--thumbprint", "\"/><x", "--gateway", "rg-net/vpngw"}, code: 2, stderr: "--thumbprint"},
 		{name: "vpn revoke remove wrong token", net: true, sent: 1, args: []string{"vpn", "revoke", "remove", "--thumbprint", goodThumb, "--gateway", "rg-net/vpngw", "--access-token", "pass:not-the-token", "--retries", "0"}, code: 5, stderr: "401"},
+		{name: "vpn root list empty --arm-endpoint", net: true, args: []string{"vpn", "root", "list", "--gateway", "rg-net/vpngw", "--arm-endpoint", ""}, code: 2, stderr: "the URL is empty"},
+		{name: "vpn root list port out of range", net: true, args: []string{"vpn", "root", "list", "--gateway", "rg-net/vpngw", "--arm-endpoint", "https://127.0.0.1:99999"}, code: 2, stderr: "the port is not a number from 1 to 65535"},
 		// entra (ci-deploy is the emulator's application).
+		{name: "entra list empty --graph-endpoint", net: true, args: []string{"entra", "list", "--app", ciDeploy, "--graph-endpoint", ""}, code: 2, stderr: "the URL is empty"},
+		{name: "entra add .cer with a bad password source", net: true, args: []string{"entra", "add", "@site.cer", "--app", ciDeploy, "--in-password", "bogus:x"}, code: 2, stderr: "--in-password: not a password source"},
 		{name: "entra add without --app", net: true, args: []string{"entra", "add", "@site.cer"}, code: 2, stderr: "--app is required"},
 		{name: "entra add app not a GUID", net: true, args: []string{"entra", "add", "@site.cer", "--app", "ci-deploy"}, code: 2, stderr: "is not an app id or object id"},
 		{name: "entra add weak key", net: true, args: []string{"entra", "add", "@weak1024.cer", "--app", ciDeploy}, code: 3, stderr: "at least 2048 bits"},

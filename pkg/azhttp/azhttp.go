@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -316,6 +317,18 @@ var ARMEndpoints = map[string]string{
 	"usgov":  "https://management.usgovcloudapi.net",
 }
 
+// BadPort reports a URL whose port is not a number from 1 to 65535
+// (url.Parse takes any digits, and the dial would fail only later, as if
+// the service were unreachable).
+func BadPort(u *url.URL) bool {
+	p := u.Port()
+	if p == "" {
+		return strings.HasSuffix(u.Host, ":")
+	}
+	n, err := strconv.Atoi(p)
+	return err != nil || n < 1 || n > 65535
+}
+
 // ARMEndpoint checks an ARM base URL for a client ("" means the public
 // cloud's) and returns it without a trailing "/".
 func ARMEndpoint(endpoint string) (string, error) {
@@ -323,8 +336,11 @@ func ARMEndpoint(endpoint string) (string, error) {
 		endpoint = ARMEndpoints["public"]
 	}
 	u, err := url.Parse(endpoint)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
 		return "", fmt.Errorf("ARM endpoint %q is not an https:// URL", endpoint)
+	}
+	if BadPort(u) {
+		return "", fmt.Errorf("ARM endpoint %q: the port is not a number from 1 to 65535", endpoint)
 	}
 	return strings.TrimRight(endpoint, "/"), nil
 }

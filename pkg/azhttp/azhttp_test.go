@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -421,5 +422,32 @@ func TestARMEndpoint(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ARMEndpoint(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+func TestBadPort(t *testing.T) {
+	for _, tt := range []struct {
+		url string
+		bad bool
+	}{
+		{"https://management.azure.com", false},
+		{"https://127.0.0.1:8443", false},
+		{"https://[::1]:443/", false},
+		{"https://127.0.0.1:65535", false},
+		{"https://127.0.0.1:65536", true},
+		{"https://127.0.0.1:99999", true},
+		{"https://127.0.0.1:0", true},
+		{"https://127.0.0.1:", true},
+	} {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatalf("url.Parse(%q) = %v", tt.url, err)
+		}
+		if got := azhttp.BadPort(u); got != tt.bad {
+			t.Errorf("azhttp.BadPort(%q) = %v, want %v", tt.url, got, tt.bad)
+		}
+	}
+	if _, err := azhttp.ARMEndpoint("https://127.0.0.1:99999"); err == nil || !strings.Contains(err.Error(), "the port is not a number from 1 to 65535") {
+		t.Errorf("ARMEndpoint(port 99999) = %v", err)
 	}
 }

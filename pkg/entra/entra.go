@@ -41,6 +41,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/azcert/azcert/pkg/azhttp"
 )
 
 // GraphAudience is the audience of a proof-of-possession token: the
@@ -257,8 +259,11 @@ func checkEndpoint(s string) error {
 	if err != nil {
 		return fmt.Errorf("token endpoint %q does not parse: %w", s, err)
 	}
-	if u.Scheme != "https" || u.Host == "" {
+	if u.Scheme != "https" || u.Hostname() == "" {
 		return fmt.Errorf("token endpoint %q is not an https:// URL", s)
+	}
+	if azhttp.BadPort(u) {
+		return fmt.Errorf("token endpoint %q: the port is not a number from 1 to 65535", s)
 	}
 	return nil
 }

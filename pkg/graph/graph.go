@@ -175,6 +175,8 @@ func checkEndpoint(s string) (string, error) {
 		return "", fmt.Errorf("graph endpoint %q does not parse: %w", s, err)
 	case u.Scheme != "https" || u.Hostname() == "":
 		return "", fmt.Errorf("graph endpoint %q is not an https:// URL with a host", s)
+	case azhttp.BadPort(u):
+		return "", fmt.Errorf("graph endpoint %q: the port is not a number from 1 to 65535", s)
 	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return "", fmt.Errorf("graph endpoint %q must be the base URL alone (%s), without /%s", s, DefaultEndpoint, APIVersion)
 	}

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/azcert/azcert/pkg/azhttp"
 )
 
 // DNSSuffixes are the Key Vault DNS suffixes of the clouds, by the names
@@ -40,6 +42,8 @@ func VaultURL(nameOrURL, cloud string) (string, error) {
 			return "", fmt.Errorf("vault URL %q is not https://", nameOrURL)
 		case u.Host == "" || u.Hostname() == "":
 			return "", fmt.Errorf("vault URL %q has no host", nameOrURL)
+		case azhttp.BadPort(u):
+			return "", fmt.Errorf("vault URL %q: the port is not a number from 1 to 65535", nameOrURL)
 		case u.User != nil:
 			return "", fmt.Errorf("vault URL %q must not carry a user", nameOrURL)
 		case u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "":

@@ -89,8 +89,11 @@ func New(o Options) (*Client, error) {
 		return nil, errors.New("mgmtclient: an HTTP client with the management certificate is required")
 	}
 	u, err := url.Parse(o.Endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
 		return nil, fmt.Errorf("endpoint %q is not an https:// URL", o.Endpoint)
+	}
+	if azhttp.BadPort(u) {
+		return nil, fmt.Errorf("endpoint %q: the port is not a number from 1 to 65535", o.Endpoint)
 	}
 	if !ValidSubscription(o.Subscription) {
 		return nil, fmt.Errorf("subscription %q is not a subscription ID (a GUID like 8f3e2a41-6c1d-4b7a-9e55-0c2d7f1a9b36)", o.Subscription)

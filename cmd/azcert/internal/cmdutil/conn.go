@@ -2,6 +2,8 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,12 +33,39 @@ type ConnFlags struct {
 func AddConnFlags(cmd *cobra.Command, o *ConnFlags, endpointFlag, endpointHelp, timeoutHelp, retriesHelp string) {
 	fl := cmd.Flags()
 	fl.StringVar(&o.Cloud, "cloud", "public", "Azure cloud: public, china or usgov")
-	fl.StringVar(&o.Endpoint, endpointFlag, "", endpointHelp)
+	empty := "the URL is empty; leave the flag out for the endpoint of --cloud"
+	if endpointFlag == "vault" {
+		empty = "empty; give the vault's name or URL"
+	}
+	fl.Var(endpointValue{p: &o.Endpoint, empty: empty}, endpointFlag, endpointHelp)
 	fl.StringVar(&o.CAFile, "ca-file", "", "extra PEM CA certificates to trust for the endpoint (e.g. the emulator's)")
 	fl.DurationVar(&o.Timeout, "timeout", 2*time.Minute, timeoutHelp)
 	fl.IntVar(&o.Retries, "retries", 4, retriesHelp)
 	_ = cmd.RegisterFlagCompletionFunc("cloud", cobra.FixedCompletions([]string{"public", "china", "usgov"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("ca-file", "pem", "crt")
+}
+
+// endpointValue is a base URL flag: given, it may not be empty, which
+// would silently mean the endpoint of --cloud (and send a token meant for
+// an emulator there). Left out, or an empty AZCERT_* variable, it is.
+type endpointValue struct {
+	p     *string
+	empty string // the error for ""
+}
+
+func (v endpointValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+func (v endpointValue) Type() string { return "string" }
+func (v endpointValue) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New(v.empty)
+	}
+	*v.p = s
+	return nil
 }
 
 // WithTimeout bounds a command's calls by --timeout.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
+	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/entra"
 	"github.com/azcert/azcert/pkg/graph"
 )
@@ -74,7 +75,7 @@ func SignInAuthority(conn *cmdutil.ConnFlags) (string, error) {
 	}
 	if conn.Endpoint != "" {
 		u, err := url.Parse(conn.Endpoint)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
+		if err != nil || u.Scheme != "https" || u.Hostname() == "" || azhttp.BadPort(u) {
 			return "", cmdutil.UsageErrorf("--authority %q: want an https:// URL, e.g. https://login.microsoftonline.com", conn.Endpoint)
 		}
 		return strings.TrimRight(conn.Endpoint, "/"), nil
