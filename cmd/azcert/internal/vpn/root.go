@@ -37,7 +37,9 @@ clients whose certificate it issued can then connect.
 The file is a .cer (DER or PEM) or a .pfx (with --in-password); only the
 certificate's public data is sent, never a key. It must be a certificate
 authority (what 'azcert new --ca' makes): a client certificate given by
-mistake is refused unless --allow-leaf. The name defaults to the
+mistake is refused unless --allow-leaf, and so are a root that has expired
+or whose key is not RSA of at least 2048 bits (as check --for vpn-root
+fails them). The name defaults to the
 certificate's common name made valid for Azure (1-80 letters, digits, _ . -).
 
 A root already on the gateway, under any name, is not added again: azcert

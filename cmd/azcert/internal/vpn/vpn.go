@@ -169,20 +169,31 @@ func loadCert(f *cmdutil.Factory, file, inPassword string, token string) (*expor
 	return l.Bundle, nil
 }
 
-// checkRoot refuses what cannot be a point-to-site root: a certificate
-// that is not a certificate authority (a client certificate given by
-// mistake) unless allowLeaf, or a key Azure refuses. An expired root is
-// only warned about: it may be on its way out.
+// checkRoot refuses what cannot be a point-to-site root, as check --for
+// vpn-root fails it: a certificate that is not a certificate authority (a
+// client certificate given by mistake) unless allowLeaf, a key that is not
+// RSA of at least 2048 bits, or one that has expired (the gateway would
+// refuse every client certificate that chains to it). One not valid yet
+// is only warned about: it may be put in place ahead of its time.
 func checkRoot(f *cmdutil.Factory, name string, cert *x509.Certificate, allowLeaf bool) error {
-	if typ, bits := export.KeyInfo(cert); typ == "RSA" && bits < 2048 {
+	switch typ, bits := export.KeyInfo(cert); {
+	case typ != "RSA":
+		return cmdutil.WithHint(cmdutil.InputErrorf("%s: the key is %s; VPN gateways take RSA root certificates", name, typ),
+			"make an RSA root with 'azcert new --ca NAME' (see azcert check --for vpn-root)")
+	case bits < 2048:
 		return cmdutil.InputErrorf("%s: the key is RSA %d, too weak for a root that vouches for every client; use at least 2048 bits (azcert new --ca makes 2048 by default)", name, bits)
 	}
 	if !(cert.BasicConstraintsValid && cert.IsCA) && !allowLeaf {
 		return cmdutil.WithHint(cmdutil.InputErrorf("%s (%s) is not a certificate authority, so the gateway could not verify client certificates with it", name, cmdutil.Printable(cert.Subject.String())),
 			"give the root that issued the client certificates (make one with 'azcert new --ca NAME'), or --allow-leaf to upload this one anyway")
 	}
-	if now := f.Now(); now.After(cert.NotAfter) {
-		f.IO.Warnf("%s expired on %s: the gateway refuses client certificates that chain to it", name, cert.NotAfter.UTC().Format(time.DateOnly))
+	now := f.Now()
+	if now.After(cert.NotAfter) {
+		return cmdutil.WithHint(cmdutil.InputErrorf("%s expired on %s: the gateway would refuse every client certificate that chains to it", name, cert.NotAfter.UTC().Format(time.DateOnly)),
+			"make a new root with 'azcert new --ca NAME' and issue the client certificates again; remove the old one with 'azcert vpn root remove'")
+	}
+	if now.Before(cert.NotBefore) {
+		f.IO.Warnf("%s is not valid until %s: until then the gateway refuses client certificates that chain to it", name, cert.NotBefore.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
