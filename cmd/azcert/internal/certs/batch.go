@@ -23,16 +23,16 @@ const NameTemplateSyntax = "{n} is the number (1, 2, ...), {n:03} the number zer
 // with a width W of 1 to 9, and no other brace.
 func ExpandNameTemplate(tmpl string, count int) ([]string, error) {
 	if count < 1 || count > MaxCount {
-		return nil, cmdutil.InputErrorf("--count %d: give 1 to %d", count, MaxCount)
+		return nil, cmdutil.UsageErrorf("--count %d: give 1 to %d", count, MaxCount)
 	}
 	open := strings.IndexByte(tmpl, '{')
 	end := strings.IndexByte(tmpl, '}')
 	if open < 0 || end < open {
-		return nil, cmdutil.InputErrorf("--name-template %q has no {n}: %s", tmpl, NameTemplateSyntax)
+		return nil, cmdutil.UsageErrorf("--name-template %q has no {n}: %s", tmpl, NameTemplateSyntax)
 	}
 	before, spec, after := tmpl[:open], tmpl[open+1:end], tmpl[end+1:]
 	if strings.ContainsAny(before, "{}") || strings.ContainsAny(after, "{}") {
-		return nil, cmdutil.InputErrorf("--name-template %q: %s", tmpl, NameTemplateSyntax)
+		return nil, cmdutil.UsageErrorf("--name-template %q: %s", tmpl, NameTemplateSyntax)
 	}
 	width := 0
 	switch {
@@ -40,7 +40,7 @@ func ExpandNameTemplate(tmpl string, count int) ([]string, error) {
 	case len(spec) == 4 && strings.HasPrefix(spec, "n:0") && spec[3] >= '1' && spec[3] <= '9':
 		width = int(spec[3] - '0')
 	default:
-		return nil, cmdutil.InputErrorf("--name-template %q: {%s} is not a placeholder; %s", tmpl, spec, NameTemplateSyntax)
+		return nil, cmdutil.UsageErrorf("--name-template %q: {%s} is not a placeholder; %s", tmpl, spec, NameTemplateSyntax)
 	}
 	out := make([]string, count)
 	for i := range out {

@@ -24,9 +24,9 @@ func FuzzExpandNameTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tmpl string, count int) {
 		names, err := ExpandNameTemplate(tmpl, count)
 		if err != nil {
-			var ie *cmdutil.InputError
-			if !errors.As(err, &ie) {
-				t.Fatalf("ExpandNameTemplate(%q, %d) error %T %v, want an input error", tmpl, count, err, err)
+			var ue *cmdutil.UsageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("ExpandNameTemplate(%q, %d) error %T %v, want a usage error", tmpl, count, err, err)
 			}
 			return
 		}

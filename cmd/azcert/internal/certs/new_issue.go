@@ -43,7 +43,9 @@ func (opts *NewOptions) checkIssueFlags() error {
 	case opts.Name != "":
 		return cmdutil.UsageErrorf("--count names its files with --name-template; --name is for one certificate")
 	}
-	return nil
+	// The template is checked here, before the issuer's .pfx is opened.
+	_, err := ExpandNameTemplate(opts.NameTemplate, opts.Count)
+	return err
 }
 
 // loadIssuer reads --issuer's .pfx with --issuer-password (else
