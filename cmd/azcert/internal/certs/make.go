@@ -290,7 +290,7 @@ func makeRequest(o MakeOptions, names []certgen.Name) (certgen.Request, error) {
 	case o.NotAfter != "":
 		t, err := parseDate(o.NotAfter)
 		if err != nil {
-			return req, cmdutil.InputErrorf("--not-after: %w", err)
+			return req, cmdutil.UsageErrorf("--not-after: %w", err)
 		}
 		req.NotAfter = t
 	case o.Days <= 0:

@@ -112,7 +112,7 @@ func TestPlanMakeRefuses(t *testing.T) {
 		{"cer format", func(o *MakeOptions) { o.CerFormat = "crt" }, `--cer-format "crt": want der or pem`, true},
 		{"no days", func(o *MakeOptions) { o.Days = 0 }, "--days 0: the certificate must be valid for at least one day", false},
 		{"over 100 years", func(o *MakeOptions) { o.Days = 100*365 + 1 }, "--days 36501: more than 100 years", false},
-		{"not a date", func(o *MakeOptions) { o.NotAfter = "soon" }, `--not-after: "soon" is not a date`, false},
+		{"not a date", func(o *MakeOptions) { o.NotAfter = "soon" }, `--not-after: "soon" is not a date`, true},
 		{"name with a directory", func(o *MakeOptions) { o.Name = "a/b" }, `--name "a/b": give a file name without a directory`, false},
 		{"name flag", func(o *MakeOptions) { o.Name, o.NameFlag = "..", "file-name" }, `--file-name "..": give a file name`, false},
 		{"key size", func(o *MakeOptions) { o.KeySize = 1024 }, "1024", false},

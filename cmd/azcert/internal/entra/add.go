@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -161,6 +164,11 @@ func addCredential(opts *AddOptions) (*x509.Certificate, graph.KeyCredential, *p
 	if err := proofFlagsGiven(opts.ProofCert, opts.ProofPassword); err != nil {
 		return nil, kc, nil, err
 	}
+	// Graph keeps a displayName of up to 256 characters as sent; one with
+	// control characters would garble every listing of the application.
+	if n := opts.DisplayName; !utf8.ValidString(n) || utf8.RuneCountInString(n) > 256 || strings.ContainsFunc(n, unicode.IsControl) {
+		return nil, kc, nil, cmdutil.UsageErrorf("--display-name %q: give up to 256 printable characters", n)
+	}
 	start, err := parseDate("start", opts.Start)
 	if err != nil {
 		return nil, kc, nil, err
@@ -186,15 +194,19 @@ func addCredential(opts *AddOptions) (*x509.Certificate, graph.KeyCredential, *p
 	}
 	// Entra ID refuses a credential that outlives its certificate or
 	// starts before it ("Key credential end date is invalid."), so the
-	// dates are checked here, before anything is sent.
+	// dates are checked here, before anything is sent (exit 3, as for
+	// any invalid validity).
 	validity := fmt.Sprintf("%s to %s", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
-	if !start.IsZero() && (start.Before(cert.NotBefore.Truncate(time.Second)) || !start.Before(cert.NotAfter)) {
-		return nil, kc, nil, cmdutil.WithHint(cmdutil.UsageErrorf("--start %s is outside the certificate's validity (%s); Entra ID refuses such a credential", opts.Start, validity),
+	switch {
+	case !start.IsZero() && (start.Before(cert.NotBefore.Truncate(time.Second)) || !start.Before(cert.NotAfter)):
+		return nil, kc, nil, cmdutil.WithHint(cmdutil.InputErrorf("--start %s is outside the certificate's validity (%s); Entra ID refuses such a credential", opts.Start, validity),
 			"leave --start out to use the certificate's own start")
-	}
-	if !end.IsZero() && (end.After(cert.NotAfter) || !end.After(cert.NotBefore)) {
-		return nil, kc, nil, cmdutil.WithHint(cmdutil.UsageErrorf("--end %s is outside the certificate's validity (%s); Entra ID refuses a credential that outlives its certificate", opts.End, validity),
+	case !end.IsZero() && end.After(cert.NotAfter):
+		return nil, kc, nil, cmdutil.WithHint(cmdutil.InputErrorf("--end %s is after the certificate expires (%s); Entra ID refuses a credential that outlives its certificate", opts.End, cert.NotAfter.UTC().Format(time.RFC3339)),
 			"leave --end out to use the certificate's expiry, or make a longer-lived one: azcert new <name> --for entra --days N")
+	case !end.IsZero() && !end.After(cert.NotBefore):
+		return nil, kc, nil, cmdutil.WithHint(cmdutil.InputErrorf("--end %s is before the certificate becomes valid (%s)", opts.End, validity),
+			"leave --end out to use the certificate's expiry")
 	}
 	proof, err := loadProof(opts.Factory, opts.ProofCert, opts.ProofPassword)
 	if err != nil {
