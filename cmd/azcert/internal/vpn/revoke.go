@@ -192,6 +192,9 @@ that is not on the list is reported and exits 0.`,
 // RevokeRemoveRun runs `azcert vpn revoke remove`.
 func RevokeRemoveRun(opts *RevokeRemoveOptions) error {
 	f := opts.Factory
+	if err := checkRemoveName(opts.IO, opts.Name, "revoked"); err != nil {
+		return err
+	}
 	target := opts.Name
 	if opts.Thumbprint != "" {
 		tp, err := network.NormalizeThumbprint(opts.Thumbprint)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +18,30 @@ import (
 
 // nameRule is what a root or revoked certificate's name may be.
 const nameRule = "1-80 letters, digits, _ . -, starting with a letter or digit and ending with a letter, digit or _"
+
+// checkRemoveName refuses a name given to remove that no certificate of a
+// gateway can have (Azure's naming rule), rather than report it "not
+// present"; a file given where a name is wanted gets a hint, or, when its
+// name is a valid one too, a warning that it is taken as a name.
+func checkRemoveName(io *cmdutil.IOStreams, name, what string) error {
+	if name == "" {
+		return nil
+	}
+	st, serr := os.Stat(name)
+	isFile := serr == nil && st.Mode().IsRegular()
+	hint := fmt.Sprintf("to name it by its file, give --thumbprint $(azcert thumbprint %s)", name)
+	if !network.ValidName(name) {
+		err := cmdutil.UsageErrorf("%q is not the name of a %s certificate (%s)", name, what, nameRule)
+		if isFile {
+			return cmdutil.WithHint(err, "%s", hint)
+		}
+		return err
+	}
+	if isFile {
+		io.Warnf("%s is taken as the name of a %s certificate, not as a file; %s", name, what, hint)
+	}
+	return nil
+}
 
 // RootAddOptions is what `azcert vpn root add` runs with.
 type RootAddOptions struct {
@@ -288,6 +313,9 @@ func NewCmdRootRemove(f *cmdutil.Factory, runF func(*RootRemoveOptions) error) *
 // a terminal unless --yes, and removes it.
 func RootRemoveRun(opts *RootRemoveOptions) error {
 	f := opts.Factory
+	if err := checkRemoveName(opts.IO, opts.Name, "root"); err != nil {
+		return err
+	}
 	var tp string
 	if opts.Thumbprint != "" {
 		var err error
