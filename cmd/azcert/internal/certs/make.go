@@ -49,6 +49,10 @@ type MakeOptions struct {
 	// day, UTC) or RFC 3339.
 	Days     int
 	NotAfter string
+	// DaysGiven reports that Days was asked for, not a default: with an
+	// Issuer, a validity asked for that ends after the issuer's is
+	// refused, where a default one is cut to it.
+	DaysGiven bool
 
 	// Profile is the .pfx encryption, as export.ParseProfile returns it.
 	Profile export.Profile
@@ -299,6 +303,15 @@ func makeRequest(o MakeOptions, names []certgen.Name) (certgen.Request, error) {
 		return req, cmdutil.InputErrorf("--days %d: more than 100 years is not a validity period X.509 tools handle well", o.Days)
 	default:
 		req.NotAfter = now.Add(time.Duration(o.Days) * 24 * time.Hour)
+	}
+	if is := o.Issuer; is != nil && (o.NotAfter != "" || o.DaysGiven) && req.NotAfter.After(is.Cert.NotAfter) {
+		flag := "--days"
+		if o.NotAfter != "" {
+			flag = "--not-after"
+		}
+		return req, cmdutil.WithHint(cmdutil.InputErrorf("%s: the certificate would end on %s, after its issuer %s expires (%s); an issued certificate must lie within its issuer's validity",
+			flag, req.NotAfter.UTC().Format(time.DateOnly), cmdutil.Printable(is.Cert.Subject.String()), is.Cert.NotAfter.UTC().Format(time.DateOnly)),
+			"leave %s out to end with the issuer, or issue from a longer-lived root", flag)
 	}
 	return req, nil
 }

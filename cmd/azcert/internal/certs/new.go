@@ -96,8 +96,9 @@ gateway trusts; its .pfx issues client certificates and must stay secret.
 AZCERT_ISSUER_PASSWORD) signs the new certificate with that root instead
 of self-signing it: --for client by default (clientAuth, digitalSignature +
 keyEncipherment as Microsoft's guide gives them) or --for server; the
-authority key identifier is the root's, the validity is kept inside the
-root's, and the .pfx carries the chain (the key, the certificate, then the
+authority key identifier is the root's, the default validity is cut to end
+with the root's (a --days or --not-after that ends later is refused), and
+the .pfx carries the chain (the key, the certificate, then the
 root's certificate) in both PFX profiles. A root that has expired, is not a
 CA or has no key is refused.
 
@@ -271,7 +272,7 @@ func (opts *NewOptions) makeOptions() (MakeOptions, error) {
 	}
 	return MakeOptions{
 		Factory: opts.Factory, Names: opts.Names, KeySize: opts.KeySize, Purpose: purpose,
-		AllowAzureDomain: opts.AllowAzureDomain, CA: opts.CA, Days: opts.Days, NotAfter: opts.NotAfter,
+		AllowAzureDomain: opts.AllowAzureDomain, CA: opts.CA, Days: opts.Days, DaysGiven: opts.DaysGiven, NotAfter: opts.NotAfter,
 		Profile: profile, CerFormat: opts.CerFormat, PEM: opts.PEM,
 		OutDir: opts.OutDir, Name: opts.Name, Password: opts.Password, Force: opts.Force,
 	}, nil
