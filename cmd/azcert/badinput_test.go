@@ -176,6 +176,7 @@ func badCases() []badCase {
 		{name: "show 50 MB file", args: []string{"show", "@big50.bin"}, code: 3, stderr: "larger than any certificate"},
 
 		// check.
+		{name: "check empty --domain", args: []string{"check", "@site.cer", "--for", "service", "--domain", ""}, code: 2, stderr: "--domain is empty"},
 		{name: "check unknown target", args: []string{"check", "@site.cer", "--for", "web"}, code: 2, stderr: "--for"},
 		{name: "check two files", args: []string{"check", "@site.cer", "@mgmt.cer"}, code: 2, stderr: "exactly one file"},
 		{name: "check PEM of 10000 blocks", args: []string{"check", "@pem10k.pem"}, code: 3, stderr: "more than 1000 blocks", maxAlloc: pem10kAllocBound},

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -130,6 +131,11 @@ func CheckRun(opts *CheckOptions) error {
 	target, err := check.ParseTarget(opts.Target)
 	if err != nil {
 		return &cmdutil.UsageError{Err: fmt.Errorf("--for: %w", err)}
+	}
+	for _, d := range opts.Domains {
+		if strings.TrimSpace(d) == "" {
+			return cmdutil.UsageErrorf("--domain is empty; give a name the certificate must cover, or leave the flag out")
+		}
 	}
 	if opts.Issuer != "" && target != check.VPNClient {
 		return cmdutil.UsageErrorf("--issuer is the root of a VPN client certificate: give it with --for vpn-client")
