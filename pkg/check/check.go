@@ -52,10 +52,15 @@ const (
 	// VPNClient is a point-to-site VPN client certificate issued by such a
 	// root, as azcert new --issuer makes it.
 	VPNClient Target = "vpn-client"
+	// Entra is the certificate credential of a Microsoft Entra ID
+	// application (service principal), as azcert new --for entra makes it:
+	// its .cer is registered (azcert entra add), its .pfx signs the client
+	// assertions the application signs in with.
+	Entra Target = "entra"
 )
 
 // Targets lists every target, for help and completion.
-var Targets = []Target{Service, Server, Client, Management, APIMBackend, APIMClient, CloudServiceES, KeyVault, VPNRoot, VPNClient}
+var Targets = []Target{Service, Server, Client, Management, APIMBackend, APIMClient, CloudServiceES, KeyVault, VPNRoot, VPNClient, Entra}
 
 // ParseTarget accepts the names in Targets.
 func ParseTarget(s string) (Target, error) {
@@ -83,6 +88,8 @@ func (t Target) Purpose() certgen.Purpose {
 		return certgen.PurposeClient
 	case APIMBackend, APIMClient:
 		return certgen.PurposeAPIMBackend
+	case Entra:
+		return certgen.PurposeEntra
 	}
 	return certgen.PurposeService
 }
@@ -128,6 +135,8 @@ func (t Target) Describe() string {
 		return "a point-to-site VPN root certificate"
 	case VPNClient:
 		return "a point-to-site VPN client certificate"
+	case Entra:
+		return "an Entra ID application certificate credential"
 	}
 	return string(t)
 }
@@ -290,6 +299,8 @@ func Run(b *export.Bundle, o Options) *Report {
 		add(RulePrivateKey, Pass, "no private key: right for the gateway, which takes the .cer; keep the .pfx to issue client certificates", "")
 	case o.Target == VPNClient:
 		add(RulePrivateKey, Fail, "no private key: the VPN client needs the .pfx with its key installed", noKeyRemedy)
+	case o.Target == Entra:
+		add(RulePrivateKey, Pass, "no private key: right for registering (azcert entra add takes the .cer); keep the .pfx to sign in (azcert entra signin)", "")
 	case o.Target.cloudService():
 		add(RulePrivateKey, Fail, "no private key: a cloud service needs a .pfx with the key to serve SSL", noKeyRemedy)
 	case o.Target == KeyVault:
@@ -396,6 +407,11 @@ func checkKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
 		add(RuleKeyUsage, Pass, "key usage "+names+" includes keyEncipherment", "")
 		return
 	}
+	if c.KeyUsage&x509.KeyUsageDigitalSignature == 0 && t == Entra {
+		// Entra ID does not read the key usage; the key signs, though.
+		add(RuleKeyUsage, Warn, "key usage "+names+" lacks digitalSignature: Entra ID does not check it, but the key signs the client assertions, and other verifiers may refuse it", t.newCmd()+" sets it; "+newCert)
+		return
+	}
 	if c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
 		add(RuleKeyUsage, Fail, "key usage "+names+" lacks digitalSignature, which client authentication needs", t.newCmd()+" sets it; "+newCert)
 		return
@@ -404,6 +420,10 @@ func checkKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
 }
 
 func checkExtKeyUsage(c *x509.Certificate, t Target, newCert string, add addFunc) {
+	if t == Entra {
+		add(RuleExtKeyUsage, NA, "Entra ID does not check the extended key usage of a certificate credential", "")
+		return
+	}
 	want, wantName := x509.ExtKeyUsageClientAuth, "clientAuth"
 	if t.serverAuth() {
 		want, wantName = x509.ExtKeyUsageServerAuth, "serverAuth"
@@ -480,6 +500,8 @@ func runWithoutCert(b *export.Bundle, o Options, add addFunc) {
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: the caller cannot present it; give the caller the .pfx that holds the key", noKeyRemedy)
 	case VPNRoot:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: it cannot issue client certificates; upload the .cer to the gateway and keep the .pfx that holds the key", noKeyRemedy)
+	case Entra:
+		add(RulePrivateKey, Fail, "the .pfx holds no private key: the application cannot sign in with it; register the .cer and keep the .pfx that holds the key", noKeyRemedy)
 	case Service, CloudServiceES:
 		add(RulePrivateKey, Fail, "the .pfx holds no private key: a cloud service needs the key to serve SSL", noKeyRemedy)
 	case KeyVault:

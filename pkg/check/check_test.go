@@ -149,6 +149,18 @@ func TestRun(t *testing.T) {
 		{"a client certificate for Key Vault", func(t *testing.T) *export.Bundle {
 			return withKey(custom(t, func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }, 2048), key(t, 2048))
 		}, check.KeyVault, nil, map[string]check.Level{check.RuleKeyUsage: check.NA, check.RuleExtKeyUsage: check.NA}},
+		{"an Entra ID credential's .cer", func(t *testing.T) *export.Bundle { return custom(t, func(*x509.Certificate) {}, 2048) },
+			check.Entra, nil, map[string]check.Level{check.RuleExtKeyUsage: check.NA}},
+		{"an Entra ID credential that cannot sign", func(t *testing.T) *export.Bundle {
+			return custom(t, func(c *x509.Certificate) {
+				c.KeyUsage, c.ExtKeyUsage = x509.KeyUsageKeyEncipherment, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+			}, 2048)
+		}, check.Entra, nil, map[string]check.Level{check.RuleKeyUsage: check.Warn, check.RuleExtKeyUsage: check.NA}},
+		{"an expired Entra ID credential", func(t *testing.T) *export.Bundle {
+			return custom(t, func(c *x509.Certificate) { c.NotBefore, c.NotAfter = now.AddDate(-2, 0, 0), now.AddDate(-1, 0, 0) }, 2048)
+		}, check.Entra, nil, map[string]check.Level{check.RuleValidity: check.Fail, check.RuleExtKeyUsage: check.NA}},
+		{"an Entra ID credential of 1024 bits", func(t *testing.T) *export.Bundle { return custom(t, func(*x509.Certificate) {}, 1024) },
+			check.Entra, nil, map[string]check.Level{check.RuleKeySize: check.Fail, check.RuleExtKeyUsage: check.NA}},
 		{"names do not cover the domain", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileCompat, "contoso.net") },
 			check.Service, []string{"www.contoso.net"}, map[string]check.Level{check.RuleNames: check.Fail}},
 		{"wildcard covers one label", func(t *testing.T) *export.Bundle { return azcertBundle(t, export.ProfileCompat, "*.contoso.net") },
@@ -356,7 +368,7 @@ func TestPurposeMatchesTarget(t *testing.T) {
 // does not.
 func TestClientCerNeedsNoKey(t *testing.T) {
 	b := custom(t, func(c *x509.Certificate) {}, 2048)
-	for target, want := range map[check.Target]check.Level{check.Client: check.Pass, check.Server: check.Fail, check.APIMBackend: check.Fail, check.KeyVault: check.Fail} {
+	for target, want := range map[check.Target]check.Level{check.Client: check.Pass, check.Entra: check.Pass, check.Server: check.Fail, check.APIMBackend: check.Fail, check.KeyVault: check.Fail} {
 		r := check.Run(b, check.Options{Target: target, Now: now})
 		if f, _ := r.Find(check.RulePrivateKey); f.Level != want {
 			t.Errorf("a .cer checked for %s: private-key = %s (%s), want %s", target, f.Level, f.Reason, want)

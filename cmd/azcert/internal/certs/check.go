@@ -49,8 +49,11 @@ is its older name); and for certificates that go through Azure Key Vault,
 cloud-service-es (Cloud Services (extended support): the rules of service,
 and a .pfx Key Vault reads) and keyvault (a .pfx with its key that Key Vault
 imports; key usages are NA, to be checked for the service that reads it).
-An Entra ID application's credential (azcert new --for entra) has no target
-of its own yet; --for client checks its usages.
+entra is the certificate credential of an Entra ID application (azcert new
+--for entra): RSA of at least 2048 bits and valid now; the .cer is what
+azcert entra add registers, the .pfx with its key what signs in; Entra ID
+checks no extended key usage (NA) and no key usage (WARN without
+digitalSignature, since the key signs).
 
 For point-to-site VPN, vpn-root is the root a VPN gateway trusts (azcert new
 --ca) and vpn-client a client certificate it issued (azcert new --issuer):
@@ -94,7 +97,7 @@ const checkExample = `  # Is this .pfx ready for a cloud service on contoso.net?
 func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IO, Factory: f}
 	cmd := &cobra.Command{
-		Use:               "check <file> --for {service|server|client|management|apim-backend|cloud-service-es|keyvault|vpn-root|vpn-client}",
+		Use:               "check <file> --for {service|server|client|management|apim-backend|cloud-service-es|keyvault|vpn-root|vpn-client|entra}",
 		Short:             "Check a certificate against Azure's requirements",
 		ValidArgsFunction: cmdutil.FileArgs(cmdutil.CertExts...),
 		Long:              checkLong,
