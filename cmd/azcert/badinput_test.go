@@ -164,7 +164,7 @@ func badCases() []badCase {
 		{name: "thumbprint /dev/zero", args: []string{"thumbprint", "/dev/zero"}, code: 3, stderr: "larger than any certificate", maxAlloc: stdinAllocBound},
 		{name: "thumbprint huge iteration count", args: with(inpw, "thumbprint", "@huge-iterations.pfx"), code: 3, stderr: "azcert refuses more than 2000000"},
 		{name: "thumbprint URL with a path", args: []string{"thumbprint", "https://127.0.0.1:1/x"}, code: 3, stderr: "give only https://host[:port]"},
-		{name: "thumbprint closed port", args: []string{"thumbprint", "--timeout", "2s", "https://127.0.0.1:1"}, code: 3, stderr: "connecting to 127.0.0.1:1"},
+		{name: "thumbprint closed port", args: []string{"thumbprint", "--timeout", "2s", "https://127.0.0.1:1"}, code: 6, stderr: "127.0.0.1:1 is unreachable"},
 		{name: "thumbprint mismatch", args: []string{"thumbprint", "--expect", goodThumb, "@site.cer"}, code: 4, stderr: "thumbprint mismatch"},
 
 		// show.
@@ -241,6 +241,8 @@ func badCases() []badCase {
 		{name: "apim list wrong token", net: true, sent: 1, args: []string{"apim", "list", "--resource-group", "rg-api", "--service", "contoso-apim", "--access-token", "pass:not-the-token", "--retries", "0"}, code: 5, stderr: "401"},
 		{name: "apim delete without --yes", net: true, args: []string{"apim", "delete", "some-id", "--resource-group", "rg-api", "--service", "contoso-apim"}, code: 2, stderr: "give --yes"},
 
+		{name: "upload empty --service", net: true, args: []string{"upload", "@site.cer", "--service", ""}, code: 2, stderr: "--service"},
+		{name: "upload --cloud mars beside an endpoint", net: true, args: []string{"upload", "@site.cer", "--cloud", "mars"}, code: 2, stderr: "--cloud: unknown cloud \"mars\""},
 		// vpn (refused before anything is written; a read where the gateway must be seen).
 		{name: "vpn without a subcommand", args: []string{"vpn"}, code: 2, stderr: "give a subcommand"},
 		{name: "vpn root add without --gateway", net: true, args: []string{"vpn", "root", "add", "@site.cer", "--allow-leaf"}, code: 2, stderr: "--gateway is required"},

@@ -28,7 +28,8 @@ func newExitCodesTopic() *cobra.Command {
   4  a check failed: check found a FAIL, thumbprint --expect did not match
   5  Azure refused the request (4xx, or an operation that failed)
   6  Azure unreachable or unavailable after retries (network, timeout, 5xx,
-     throttling), or an answer too large to use (over 16 MiB)
+     throttling), or an answer too large to use (over 16 MiB); also an
+     https:// server that thumbprint or show reads from and that does not answer
 
 Every error is one line on stderr starting "azcert: error:", sometimes
 followed by a line starting "azcert: hint:".`,

@@ -62,7 +62,9 @@ cleanup script can be rerun.`,
 		},
 	}
 	cmdutil.AddMgmtFlags(cmd, &opts.Mgmt, secret.InSyntax)
-	cmd.Flags().StringVar(&opts.Service, "service", "", "cloud service (hosted service) name")
+	// Given empty, --service would silently mean the subscription's
+	// management certificates.
+	cmd.Flags().Var(cmdutil.NonEmpty(&opts.Service, "empty; give the cloud service's name, or leave the flag out for management certificates"), "service", "cloud service (hosted service) name")
 	cmd.Flags().StringVar(&opts.InPassword, "in-password", "", "password source when a .pfx names the certificate: "+secret.InSyntax)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&opts.NoWait, "no-wait", false, "do not wait for a service-certificate deletion to finish")

@@ -47,7 +47,9 @@ come back as PKCS#12 blobs; they are read too.`,
 		},
 	}
 	cmdutil.AddMgmtFlags(cmd, &opts.Mgmt, secret.InSyntax)
-	cmd.Flags().StringVar(&opts.Service, "service", "", "cloud service (hosted service) name")
+	// Given empty, --service would silently mean the subscription's
+	// management certificates.
+	cmd.Flags().Var(cmdutil.NonEmpty(&opts.Service, "empty; give the cloud service's name, or leave the flag out for management certificates"), "service", "cloud service (hosted service) name")
 	return cmd
 }
 

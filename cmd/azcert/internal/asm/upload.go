@@ -99,7 +99,9 @@ func NewCmdUpload(f *cmdutil.Factory, runF func(*UploadOptions) error) *cobra.Co
 		},
 	}
 	cmdutil.AddMgmtFlags(cmd, &opts.Mgmt, secret.InSyntax)
-	cmd.Flags().StringVar(&opts.Service, "service", "", "cloud service (hosted service) name; without it, management certificates are registered")
+	// Given empty, --service would silently mean the subscription's
+	// management certificates.
+	cmd.Flags().Var(cmdutil.NonEmpty(&opts.Service, "empty; give the cloud service's name, or leave the flag out for management certificates"), "service", "cloud service (hosted service) name; without it, management certificates are registered")
 	cmd.Flags().StringVar(&opts.InPassword, "in-password", "", "password source for the .pfx files: "+secret.InSyntax)
 	cmd.Flags().BoolVar(&opts.NoWait, "no-wait", false, "do not wait for service-certificate operations to finish")
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", 4, fmt.Sprintf("uploads under way at once, 1 to %d (1: one after another, in argument order)", MaxParallel))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/azcert/azcert/pkg/apimclient"
 	"github.com/azcert/azcert/pkg/graph"
@@ -37,7 +38,9 @@ func AddConnFlags(cmd *cobra.Command, o *ConnFlags, endpointFlag, endpointHelp, 
 	if endpointFlag == "vault" {
 		empty = "empty; give the vault's name or URL"
 	}
-	fl.Var(endpointValue{p: &o.Endpoint, empty: empty}, endpointFlag, endpointHelp)
+	// Given empty, the endpoint would silently be the one of --cloud, and
+	// a token meant for an emulator would go there.
+	fl.Var(NonEmpty(&o.Endpoint, empty), endpointFlag, endpointHelp)
 	fl.StringVar(&o.CAFile, "ca-file", "", "extra PEM CA certificates to trust for the endpoint (e.g. the emulator's)")
 	fl.DurationVar(&o.Timeout, "timeout", 2*time.Minute, timeoutHelp)
 	fl.IntVar(&o.Retries, "retries", 4, retriesHelp)
@@ -45,22 +48,25 @@ func AddConnFlags(cmd *cobra.Command, o *ConnFlags, endpointFlag, endpointHelp, 
 	_ = cmd.MarkFlagFilename("ca-file", "pem", "crt")
 }
 
-// endpointValue is a base URL flag: given, it may not be empty, which
-// would silently mean the endpoint of --cloud (and send a token meant for
-// an emulator there). Left out, or an empty AZCERT_* variable, it is.
-type endpointValue struct {
+// NonEmpty is a string flag that, given, may not be empty (an empty
+// value would silently mean the flag's absence); empty is its error, e.g.
+// "the URL is empty; leave the flag out for the endpoint of --cloud". An
+// empty AZCERT_* variable counts as unset and never reaches it.
+func NonEmpty(p *string, empty string) pflag.Value { return nonEmpty{p: p, empty: empty} }
+
+type nonEmpty struct {
 	p     *string
-	empty string // the error for ""
+	empty string
 }
 
-func (v endpointValue) String() string {
+func (v nonEmpty) String() string {
 	if v.p == nil {
 		return ""
 	}
 	return *v.p
 }
-func (v endpointValue) Type() string { return "string" }
-func (v endpointValue) Set(s string) error {
+func (v nonEmpty) Type() string { return "string" }
+func (v nonEmpty) Set(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return errors.New(v.empty)
 	}

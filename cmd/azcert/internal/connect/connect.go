@@ -58,6 +58,11 @@ func Install(f *cmdutil.Factory) {
 
 // checkConn validates the flags every connection has.
 func checkConn(o *cmdutil.ConnFlags) error {
+	// --cloud is checked even when an endpoint overrides it: a mistyped
+	// cloud is a mistake either way.
+	if _, err := azhttp.CloudEndpoint(azhttp.ARMEndpoints, o.Cloud); err != nil {
+		return &cmdutil.UsageError{Err: fmt.Errorf("--cloud: %w", err)}
+	}
 	if o.Timeout <= 0 {
 		return cmdutil.UsageErrorf("--timeout must be positive")
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
+	"github.com/azcert/azcert/pkg/azhttp"
 	"github.com/azcert/azcert/pkg/export"
 )
 
@@ -232,10 +233,12 @@ func FetchTLS(ctx context.Context, raw string, timeout time.Duration) (*export.B
 	}}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
+		// The server is unreachable (exit 6), as a service would be; the
+		// input itself is fine.
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, cmdutil.InputErrorf("%s: no TLS handshake within %s", addr, timeout)
+			return nil, &azhttp.UnavailableError{Service: addr, Err: fmt.Errorf("no TLS handshake within %s", timeout)}
 		}
-		return nil, cmdutil.InputErrorf("connecting to %s: %v", addr, err)
+		return nil, &azhttp.UnavailableError{Service: addr, Err: err}
 	}
 	defer conn.Close()
 	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
