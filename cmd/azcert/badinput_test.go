@@ -126,6 +126,7 @@ func badCases() []badCase {
 		{name: "new weak key", args: with(pw, "new", "contoso.net", "--key-size", "1024"), code: 3, stderr: "1024"},
 		{name: "new zero days", args: with(pw, "new", "contoso.net", "--days", "0"), code: 3, stderr: "--days 0"},
 		{name: "new days and not-after", args: with(pw, "new", "contoso.net", "--days", "3", "--not-after", "2030-01-01"), code: 2, stderr: "give one"},
+		{name: "new --name with control characters", args: with(pw, "new", "contoso.net", "--name", ctrlName), code: 3, stderr: "control characters"},
 		{name: "new not-after garbage", args: with(pw, "new", "contoso.net", "--not-after", "tomorrow"), code: 2, stderr: "is not a date"},
 		{name: "new unknown profile", args: with(pw, "new", "contoso.net", "--pfx-profile", "rc2"), code: 2, stderr: "--pfx-profile"},
 		{name: "new name with a directory", args: with(pw, "new", "contoso.net", "--name", "../evil"), code: 3, stderr: "without a directory"},

@@ -298,8 +298,31 @@ func newRootCmd(f *cmdutil.Factory) *cobra.Command {
 		newPasswordsTopic(),
 	)
 	cmd.SetHelpCommand(newHelpCmd())
+	cmd.InitDefaultCompletionCmd()
+	requireShell(cmd)
 	completeValues(cmd)
 	return cmd
+}
+
+// requireShell makes `azcert completion` without a shell, or with one it
+// does not know, a usage error (cobra prints the help and exits 0).
+func requireShell(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sub := range c.Commands() {
+			shells = append(shells, sub.Name())
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmdutil.UsageErrorf("give a shell: %s", strings.Join(shells, ", "))
+			}
+			return cmdutil.UsageErrorf("unknown shell %q: give %s", args[0], strings.Join(shells, ", "))
+		}
+	}
 }
 
 // stdinOnce refuses, before anything is read, two uses of stdin among

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/azcert/azcert/cmd/azcert/internal/cmdutil"
 	"github.com/azcert/azcert/cmd/azcert/internal/secret"
@@ -328,6 +330,12 @@ func makeFiles(o MakeOptions, def string) (map[string]string, error) {
 			flag = "name"
 		}
 		return nil, cmdutil.InputErrorf("--%s %q: give a file name without a directory; use --out-dir for the directory", flag, base)
+	} else if !utf8.ValidString(base) || strings.ContainsFunc(base, unicode.IsControl) {
+		flag := o.NameFlag
+		if flag == "" {
+			flag = "name"
+		}
+		return nil, cmdutil.InputErrorf("--%s %q: a file name with control characters would garble every listing of it", flag, base)
 	}
 	path := func(ext string) string { return filepath.Join(o.OutDir, base+ext) }
 	files := map[string]string{"pfx": path(".pfx"), "cer": path(".cer")}
