@@ -315,6 +315,7 @@ func requireShell(root *cobra.Command) {
 		for _, sub := range c.Commands() {
 			shells = append(shells, sub.Name())
 		}
+		c.Use = "completion {" + strings.Join(shells, "|") + "}"
 		c.Args = cobra.ArbitraryArgs
 		c.RunE = func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
