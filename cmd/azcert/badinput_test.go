@@ -189,7 +189,7 @@ func badCases() []badCase {
 		{name: "cscfg show 50 MB", args: []string{"cscfg", "show", "@big50.bin"}, code: 3, stderr: "larger than any certificate"},
 		{name: "cscfg set not XML", args: []string{"cscfg", "set", "x.cscfg", "--name", "SSL", "--thumbprint", goodThumb}, setup: copyFixture("notxml.cscfg", "x.cscfg"), code: 3, stderr: "not a valid service configuration"},
 		{name: "cscfg set billion laughs", args: []string{"cscfg", "set", "x.cscfg", "--name", "SSL", "--thumbprint", goodThumb}, setup: copyFixture("laughs.cscfg", "x.cscfg"), code: 3, stderr: "document type declaration"},
-		{name: "cscfg set bad thumbprint", args: []string{"cscfg", "set", "x.cscfg", "--name", "SSL", "--thumbprint", "xyz"}, setup: copyFixture("site.cscfg", "x.cscfg"), code: 3, stderr: "40 hex digits"},
+		{name: "cscfg set bad thumbprint", args: []string{"cscfg", "set", "x.cscfg", "--name", "SSL", "--thumbprint", "xyz"}, setup: copyFixture("site.cscfg", "x.cscfg"), code: 2, stderr: "40 hex digits"},
 		{name: "cscfg set undeclared name", args: []string{"cscfg", "set", "x.cscfg", "--name", "Nope", "--thumbprint", goodThumb}, setup: copyFixture("site.cscfg", "x.cscfg"), code: 3, stderr: "SSL"},
 		{name: "cscfg set without --name", args: []string{"cscfg", "set", "x.cscfg", "--thumbprint", goodThumb}, setup: copyFixture("site.cscfg", "x.cscfg"), code: 2, stderr: "--name is required"},
 		{name: "cscfg set --cert huge iterations", args: with(inpw, "cscfg", "set", "x.cscfg", "--name", "SSL", "--cert", "@huge-iterations.pfx"), setup: copyFixture("site.cscfg", "x.cscfg"), code: 3, stderr: "key-derivation iterations"},

@@ -131,7 +131,7 @@ func thumbprintArg(ctx context.Context, f *cmdutil.Factory, thumbprint, certFile
 	}
 	p, err := export.ParseThumbprint(thumbprint)
 	if err != nil || len(p.Sum) != 20 {
-		return "", cmdutil.InputErrorf("--thumbprint %q: a .cscfg thumbprint is 40 hex digits (SHA-1)", thumbprint)
+		return "", cmdutil.UsageErrorf("--thumbprint %q: a .cscfg thumbprint is 40 hex digits (SHA-1)", thumbprint)
 	}
 	if p.Stripped {
 		f.IO.Warnf("--thumbprint: removed invisible characters (as copied from the Windows certificate dialog)")
