@@ -395,31 +395,6 @@ var unboundFlags = map[string]bool{
 	"proof-password": true,
 }
 
-// warnUnknownSettings warns of each setting of the config file that no
-// command has a flag for (a misspelt key would otherwise do nothing,
-// silently); a setting of another command's flag is fine, as one file
-// serves every command.
-func warnUnknownSettings(f *cmdutil.Factory, cmd *cobra.Command, v *viper.Viper) {
-	if v.ConfigFileUsed() == "" {
-		return
-	}
-	known := map[string]bool{}
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		c.Flags().VisitAll(func(fl *pflag.Flag) { known[fl.Name] = true })
-		c.PersistentFlags().VisitAll(func(fl *pflag.Flag) { known[fl.Name] = true })
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(cmd.Root())
-	for _, k := range v.AllKeys() {
-		if top, _, _ := strings.Cut(k, "."); !known[top] {
-			f.IO.Warnf("config file %s: %q is not a setting of azcert (settings are flag names, e.g. subscription)", v.ConfigFileUsed(), cmdutil.Printable(top))
-		}
-	}
-}
-
 // maxConfigSize bounds the config file: a few lines of settings.
 const maxConfigSize = 1 << 20
 
@@ -478,7 +453,6 @@ func bindConfig(f *cmdutil.Factory, cmd *cobra.Command) error {
 			}
 		}
 	}
-	warnUnknownSettings(f, cmd, v)
 	var ferr error
 	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
 		if ferr != nil || fl.Changed || unboundFlags[fl.Name] {
