@@ -321,20 +321,16 @@ func makeRequest(o MakeOptions, names []certgen.Name) (certgen.Request, error) {
 // makeFiles names the files of a certificate whose default base name is
 // def.
 func makeFiles(o MakeOptions, def string) (map[string]string, error) {
-	base := o.Name
-	if base == "" {
+	base, flag := o.Name, o.NameFlag
+	if flag == "" {
+		flag = "name"
+	}
+	switch {
+	case base == "":
 		base = def
-	} else if strings.ContainsAny(base, `/\`) || base == "." || base == ".." {
-		flag := o.NameFlag
-		if flag == "" {
-			flag = "name"
-		}
+	case strings.ContainsAny(base, `/\`) || base == "." || base == "..":
 		return nil, cmdutil.InputErrorf("--%s %q: give a file name without a directory; use --out-dir for the directory", flag, base)
-	} else if !utf8.ValidString(base) || strings.ContainsFunc(base, unicode.IsControl) {
-		flag := o.NameFlag
-		if flag == "" {
-			flag = "name"
-		}
+	case !utf8.ValidString(base) || strings.ContainsFunc(base, unicode.IsControl):
 		return nil, cmdutil.InputErrorf("--%s %q: a file name with control characters would garble every listing of it", flag, base)
 	}
 	path := func(ext string) string { return filepath.Join(o.OutDir, base+ext) }
